@@ -1,0 +1,95 @@
+package org.mikrotext.expiry.boundary;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.Resource;
+import jakarta.ejb.ConcurrencyManagement;
+import jakarta.ejb.ConcurrencyManagementType;
+import jakarta.ejb.EJB;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.ejb.Timeout;
+import jakarta.ejb.TimerConfig;
+import jakarta.ejb.TimerService;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.mikrotext.store.boundary.Migrations;
+import org.mikrotext.store.boundary.RoomEndings;
+import org.mikrotext.store.boundary.RoomStore;
+
+/**
+ * Deletes expired rooms (with their participants, invites, key wraps and envelopes) and expired invites, in
+ * batches, on a non-persistent interval timer. The timer holds no truth: the indexed {@code expires_at} columns do,
+ * so a missed tick, or two instances ticking at once, do no harm. The interval is configuration, which is why this
+ * is a programmatic timer rather than a fixed {@code @Schedule}.
+ */
+@Singleton
+@Startup
+@ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class ExpirySweeper {
+
+    private static final Logger LOG = Logger.getLogger(ExpirySweeper.class.getName());
+
+    @Resource
+    TimerService timerService;
+
+    @EJB
+    Migrations migrations;
+
+    @EJB
+    RoomStore store;
+
+    @Inject
+    RoomEndings endings;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.expiry.sweep-interval", defaultValue = "PT30S")
+    Duration interval;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.expiry.batch-size", defaultValue = "500")
+    int batchSize;
+
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final Clock clock = Clock.systemUTC();
+
+    @PostConstruct
+    void start() {
+        long millis = Math.max(1000, interval.toMillis());
+        timerService.createIntervalTimer(millis, millis, new TimerConfig("mikrotext-expiry", false));
+    }
+
+    @Timeout
+    void tick() {
+        if (!running.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            sweep();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Expiry sweep failed; the next tick retries", e);
+        } finally {
+            running.set(false);
+        }
+    }
+
+    /** Runs one sweep now: batch after batch until no expired room is left. Returns the number of rooms deleted. */
+    public int sweep() {
+        int total = 0;
+        List<String> ended;
+        do {
+            ended = store.deleteExpired(clock.instant().getEpochSecond(), batchSize);
+            endings.ended(ended);
+            total += ended.size();
+        } while (ended.size() == batchSize);
+        return total;
+    }
+}

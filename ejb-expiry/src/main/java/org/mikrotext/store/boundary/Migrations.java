@@ -1,0 +1,50 @@
+package org.mikrotext.store.boundary;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.Resource;
+import jakarta.annotation.sql.DataSourceDefinition;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.ejb.TransactionManagement;
+import jakarta.ejb.TransactionManagementType;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+
+/**
+ * Defines MikroText's data source and brings its schema up to date with Flyway before anything else runs.
+ * The database comes from the environment: {@code DB_URL}, {@code DB_USER}, {@code DB_PASSWORD}; with none set,
+ * an H2 file database under {@code ./mikrotext-data} (so rooms survive a restart of the default).
+ */
+@DataSourceDefinition(
+        name = Migrations.DATA_SOURCE,
+        className = "org.mikrotext.store.control.SwitchingDataSource",
+        url = "${ENV=DB_URL:jdbc:h2:file:./mikrotext-data/mikrotext;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE}",
+        user = "${ENV=DB_USER:sa}",
+        password = "${ENV=DB_PASSWORD:}",
+        minPoolSize = 2,
+        maxPoolSize = 32,
+        initialPoolSize = 2)
+@Singleton
+@Startup
+@TransactionManagement(TransactionManagementType.BEAN)
+public class Migrations {
+
+    public static final String DATA_SOURCE = "java:app/jdbc/mikrotext";
+
+    private static final Logger LOG = Logger.getLogger(Migrations.class.getName());
+
+    @Resource(lookup = DATA_SOURCE)
+    DataSource dataSource;
+
+    @PostConstruct
+    void migrate() {
+        var result = Flyway.configure(Migrations.class.getClassLoader())
+                .dataSource(dataSource)
+                .locations("classpath:db/migration")
+                .load()
+                .migrate();
+        LOG.info(() -> "Schema at version " + result.targetSchemaVersion + " (" + result.migrationsExecuted
+                + " migrations applied now)");
+    }
+}

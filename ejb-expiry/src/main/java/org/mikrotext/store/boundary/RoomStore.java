@@ -1,0 +1,211 @@
+package org.mikrotext.store.boundary;
+
+import jakarta.ejb.Stateless;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+import jakarta.persistence.PersistenceContext;
+import java.util.List;
+import java.util.Optional;
+import org.mikrotext.store.boundary.StoreException.Reason;
+import org.mikrotext.store.entity.Envelope;
+import org.mikrotext.store.entity.Invite;
+import org.mikrotext.store.entity.KeyWrap;
+import org.mikrotext.store.entity.KeyWrapKey;
+import org.mikrotext.store.entity.Participant;
+import org.mikrotext.store.entity.Room;
+import org.mikrotext.store.entity.SignedEnvelope;
+
+/**
+ * The stored state of rooms: every read and write of rooms, participants, invites and envelopes, each method one
+ * transaction. Operations that must be serialised per room (joins, envelopes, invites) take the room's row lock
+ * first, always in the order room, then invite.
+ */
+@Stateless
+public class RoomStore {
+
+    @PersistenceContext(unitName = "mikrotext")
+    EntityManager em;
+
+    /** A room as one participant sees it. {@code wrapped} is that participant's key wrap for the current version. */
+    public record RoomView(Room room, List<Participant> participants, byte[] wrapped) {
+    }
+
+    /** The outcome of a join: the new participant and what the invite handed over. */
+    public record Joined(Participant participant, Room room, int keyVersion, byte[] wrappedRoomKey) {
+    }
+
+    public void createRoom(Room room, Participant creator) {
+        em.persist(room);
+        em.flush();
+        em.persist(creator);
+    }
+
+    public Optional<Participant> participantByTokenHash(String tokenHash) {
+        return em.createNamedQuery(Participant.FIND_BY_TOKEN_HASH, Participant.class)
+                .setParameter("tokenHash", tokenHash)
+                .getResultStream()
+                .findFirst();
+    }
+
+    public Optional<Room> room(String roomId, long now) {
+        return Optional.ofNullable(em.find(Room.class, roomId)).filter(r -> !r.isExpiredAt(now));
+    }
+
+    public RoomView view(String roomId, String participantId, long now) {
+        Room room = room(roomId, now).orElseThrow(() -> new StoreException(Reason.ROOM_NOT_FOUND));
+        KeyWrap wrap = em.find(KeyWrap.class, new KeyWrapKey(roomId, participantId, room.getKeyVersion()));
+        return new RoomView(room, participants(roomId), wrap == null ? null : wrap.getWrapped());
+    }
+
+    public List<Participant> participants(String roomId) {
+        return em.createNamedQuery(Participant.FIND_BY_ROOM, Participant.class)
+                .setParameter("roomId", roomId)
+                .getResultList();
+    }
+
+    /** Stores an invite and returns its expiry, capped at the room's. */
+    public long addInvite(String roomId, String tokenHash, int keyVersion, byte[] wrappedRoomKey, long expiresAt,
+                          long now, int maxOpenInvites) {
+        Room room = lockRoom(roomId, now);
+        if (keyVersion != room.getKeyVersion()) {
+            throw new StoreException(Reason.KEY_VERSION_MISMATCH);
+        }
+        long open = em.createNamedQuery(Invite.COUNT_OPEN_BY_ROOM, Long.class)
+                .setParameter("roomId", roomId)
+                .setParameter("now", now)
+                .getSingleResult();
+        if (open >= maxOpenInvites) {
+            throw new StoreException(Reason.TOO_MANY_INVITES);
+        }
+        if (em.find(Invite.class, tokenHash) != null) {
+            throw new StoreException(Reason.INVITE_EXISTS);
+        }
+        long capped = Math.min(expiresAt, room.getExpiresAt());
+        em.persist(new Invite(tokenHash, roomId, keyVersion, wrappedRoomKey, capped));
+        return capped;
+    }
+
+    /**
+     * Spends the invite and adds the participant in one transaction. Concurrent joins with the same invite
+     * serialise on the room's and the invite's row locks: exactly one succeeds, the others see it spent.
+     */
+    public Joined join(String roomId, String inviteTokenHash, Participant newcomer, long now, int maxParticipants) {
+        Room room = lockRoom(roomId, now);
+        Invite invite = em.find(Invite.class, inviteTokenHash, LockModeType.PESSIMISTIC_WRITE);
+        if (invite == null || !invite.getRoomId().equals(roomId) || invite.getKeyVersion() != room.getKeyVersion()) {
+            throw new StoreException(Reason.INVITE_UNKNOWN);
+        }
+        if (invite.isSpent()) {
+            throw new StoreException(Reason.INVITE_USED);
+        }
+        if (invite.getExpiresAt() <= now) {
+            throw new StoreException(Reason.INVITE_EXPIRED);
+        }
+        if (participantCount(roomId) >= maxParticipants) {
+            throw new StoreException(Reason.ROOM_FULL);
+        }
+        byte[] wrapped = invite.spend();
+        em.persist(newcomer);
+        return new Joined(newcomer, room, invite.getKeyVersion(), wrapped);
+    }
+
+    /**
+     * Appends an envelope with the room's next sequence number, refusing a replay or a stale key version, and
+     * trims the room to its newest {@code keepNewest} envelopes.
+     */
+    public Envelope append(String roomId, String senderId, SignedEnvelope fields, long now, int keepNewest) {
+        Room room = lockRoom(roomId, now);
+        if (em.find(Participant.class, senderId) == null) {
+            throw new StoreException(Reason.PARTICIPANT_NOT_FOUND);
+        }
+        if (fields.keyVersion() != room.getKeyVersion()) {
+            throw new StoreException(Reason.KEY_VERSION_MISMATCH);
+        }
+        long held = em.createNamedQuery(Envelope.COUNT_CHAIN_POSITION, Long.class)
+                .setParameter("roomId", roomId)
+                .setParameter("senderId", senderId)
+                .setParameter("keyVersion", fields.keyVersion())
+                .setParameter("chainId", fields.chainId())
+                .setParameter("chainIndex", fields.chainIndex())
+                .getSingleResult();
+        if (held > 0) {
+            throw new StoreException(Reason.REPLAY);
+        }
+        long seq = room.nextSeq();
+        Envelope envelope = new Envelope(roomId, seq, senderId, fields, now, room.getExpiresAt());
+        em.persist(envelope);
+        if (seq > keepNewest) {
+            em.createNamedQuery(Envelope.DELETE_UP_TO)
+                    .setParameter("roomId", roomId)
+                    .setParameter("seq", seq - keepNewest)
+                    .executeUpdate();
+        }
+        return envelope;
+    }
+
+    /** Envelopes of a room with {@code seq > after}, in order, at most {@code limit}. */
+    public List<Envelope> envelopesAfter(String roomId, long after, int limit) {
+        return em.createNamedQuery(Envelope.FIND_AFTER, Envelope.class)
+                .setParameter("roomId", roomId)
+                .setParameter("after", after)
+                .setMaxResults(limit)
+                .getResultList();
+    }
+
+    /** Removes a participant; the creator cannot be removed (it deletes the room instead). */
+    public void removeParticipant(String roomId, String participantId, long now) {
+        lockRoom(roomId, now);
+        Participant participant = em.find(Participant.class, participantId);
+        if (participant == null || !participant.getRoomId().equals(roomId)) {
+            throw new StoreException(Reason.PARTICIPANT_NOT_FOUND);
+        }
+        if (participant.isCreator()) {
+            throw new StoreException(Reason.CREATOR_CANNOT_LEAVE);
+        }
+        em.remove(participant);
+    }
+
+    /** Deletes a room and everything in it; false if there was no such room. */
+    public boolean deleteRoom(String roomId) {
+        Room room = em.find(Room.class, roomId, LockModeType.PESSIMISTIC_WRITE);
+        if (room == null) {
+            return false;
+        }
+        deleteRooms(List.of(roomId));
+        return true;
+    }
+
+    /** Deletes one batch of expired rooms with all their rows, and expired invites; returns the rooms deleted. */
+    public List<String> deleteExpired(long now, int batchSize) {
+        List<String> ids = em.createNamedQuery(Room.FIND_EXPIRED_IDS, String.class)
+                .setParameter("now", now)
+                .setMaxResults(batchSize)
+                .getResultList();
+        if (!ids.isEmpty()) {
+            deleteRooms(ids);
+        }
+        em.createNamedQuery(Invite.DELETE_EXPIRED).setParameter("now", now).executeUpdate();
+        return ids;
+    }
+
+    private void deleteRooms(List<String> ids) {
+        for (String query : List.of(Envelope.DELETE_BY_ROOMS, Invite.DELETE_BY_ROOMS, KeyWrap.DELETE_BY_ROOMS,
+                Participant.DELETE_BY_ROOMS, Room.DELETE_BY_IDS)) {
+            em.createNamedQuery(query).setParameter("roomIds", ids).executeUpdate();
+        }
+    }
+
+    private long participantCount(String roomId) {
+        return em.createNamedQuery(Participant.COUNT_BY_ROOM, Long.class)
+                .setParameter("roomId", roomId)
+                .getSingleResult();
+    }
+
+    private Room lockRoom(String roomId, long now) {
+        Room room = em.find(Room.class, roomId, LockModeType.PESSIMISTIC_WRITE);
+        if (room == null || room.isExpiredAt(now)) {
+            throw new StoreException(Reason.ROOM_NOT_FOUND);
+        }
+        return room;
+    }
+}

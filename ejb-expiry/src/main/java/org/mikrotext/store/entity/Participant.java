@@ -1,0 +1,103 @@
+package org.mikrotext.store.entity;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.NamedQuery;
+import jakarta.persistence.Table;
+
+/** A participant of a room: pseudonym, public keys, role and the SHA-256 of its session token. */
+@Entity
+@Table(name = "participants")
+@NamedQuery(name = Participant.FIND_BY_TOKEN_HASH,
+        query = "SELECT p FROM Participant p WHERE p.tokenHash = :tokenHash")
+@NamedQuery(name = Participant.FIND_BY_ROOM,
+        query = "SELECT p FROM Participant p WHERE p.roomId = :roomId ORDER BY p.joinedAt, p.id")
+@NamedQuery(name = Participant.COUNT_BY_ROOM,
+        query = "SELECT COUNT(p) FROM Participant p WHERE p.roomId = :roomId")
+@NamedQuery(name = Participant.DELETE_BY_ROOMS,
+        query = "DELETE FROM Participant p WHERE p.roomId IN :roomIds")
+public class Participant {
+
+    public static final String FIND_BY_TOKEN_HASH = "Participant.findByTokenHash";
+    public static final String FIND_BY_ROOM = "Participant.findByRoom";
+    public static final String COUNT_BY_ROOM = "Participant.countByRoom";
+    public static final String DELETE_BY_ROOMS = "Participant.deleteByRooms";
+
+    public enum Role { CREATOR, MEMBER }
+
+    @Id
+    @Column(name = "id", length = 22)
+    private String id;
+
+    @Column(name = "room_id", nullable = false, length = 22)
+    private String roomId;
+
+    @Column(name = "pseudonym", nullable = false)
+    private String pseudonym;
+
+    @Column(name = "signing_key", nullable = false)
+    private byte[] signingKey;
+
+    @Column(name = "exchange_key", nullable = false)
+    private byte[] exchangeKey;
+
+    @Enumerated(EnumType.STRING)
+    @Column(name = "role", nullable = false)
+    private Role role;
+
+    @Column(name = "token_hash", nullable = false)
+    private String tokenHash;
+
+    @Column(name = "joined_at", nullable = false)
+    private long joinedAt;
+
+    protected Participant() {
+    }
+
+    public Participant(String id, String roomId, String pseudonym, byte[] signingKey, byte[] exchangeKey,
+                       Role role, String tokenHash, long joinedAt) {
+        this.id = id;
+        this.roomId = roomId;
+        this.pseudonym = pseudonym;
+        this.signingKey = signingKey.clone();
+        this.exchangeKey = exchangeKey.clone();
+        this.role = role;
+        this.tokenHash = tokenHash;
+        this.joinedAt = joinedAt;
+    }
+
+    public boolean isCreator() {
+        return role == Role.CREATOR;
+    }
+
+    public String getId() {
+        return id;
+    }
+
+    public String getRoomId() {
+        return roomId;
+    }
+
+    public String getPseudonym() {
+        return pseudonym;
+    }
+
+    public byte[] getSigningKey() {
+        return signingKey.clone();
+    }
+
+    public byte[] getExchangeKey() {
+        return exchangeKey.clone();
+    }
+
+    public Role getRole() {
+        return role;
+    }
+
+    public long getJoinedAt() {
+        return joinedAt;
+    }
+}

@@ -1,0 +1,629 @@
+package org.mikrotext.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import java.net.URL;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.mikrotext.it.support.Database;
+import org.mikrotext.it.support.Member;
+import org.mikrotext.it.support.Relay;
+import org.mikrotext.it.support.Relay.Answer;
+import org.mikrotext.it.support.Socket;
+import org.mikrotext.it.support.Wire;
+
+/**
+ * The relay's REST API and WebSocket, driven from outside as a client would, against the relay WAR on a real
+ * Payara Micro and a real PostgreSQL. The server runs with short test settings (see it-tests/pom.xml): rooms may
+ * live 2 s, the sweep runs every second, a room keeps 50 envelopes, and hello must come within 3 s.
+ */
+@ExtendWith(ArquillianExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RelayIT {
+
+    static final String PROBLEM_JSON = "application/problem+json";
+
+    @Deployment(testable = false)
+    static WebArchive deployment() {
+        return RelayDeployment.war();
+    }
+
+    @ArquillianResource
+    URL url;
+
+    Relay relay;
+
+    @BeforeEach
+    void relay() {
+        relay = new Relay(url);
+    }
+
+    // ---- rooms -------------------------------------------------------------------------------------------------
+
+    @Test
+    void createsRoomStoringOnlyTheTokensHash() throws Exception {
+        KeyPair signing = Wire.p256();
+        KeyPair exchange = Wire.p256();
+        Answer created = relay.call("POST", "api/rooms", null,
+                Relay.identity("Alice\u0301", signing, exchange).add("ttlSeconds", 600).build().toString());
+        assertEquals(201, created.status(), created.body());
+        JsonObject json = created.json();
+        String roomId = json.getString("roomId");
+        assertEquals(22, roomId.length());
+        assertEquals(43, json.getString("sessionToken").length());
+        assertEquals(1, json.getInt("keyVersion"));
+        assertTrue(created.response().headers().firstValue("Location").orElseThrow().endsWith("/api/rooms/" + roomId));
+        long ttl = Instant.parse(json.getString("expiresAt")).getEpochSecond() - Instant.now().getEpochSecond();
+        assertTrue(ttl > 590 && ttl <= 601, "expiresAt is ~10 minutes ahead: " + ttl);
+
+        Answer view = relay.call("GET", "api/rooms/" + roomId, json.getString("sessionToken"), null);
+        assertEquals(200, view.status(), view.body());
+        JsonObject me = view.json().getJsonArray("participants").getJsonObject(0);
+        assertEquals("Alic\u00e9", me.getString("pseudonym"), "stored in NFC");
+        assertEquals("creator", me.getString("role"));
+        assertEquals(Wire.spki(signing), me.getString("signingKey"));
+        assertEquals(Wire.spki(exchange), me.getString("exchangeKey"));
+        assertTrue(view.json().isNull("wrapped"));
+
+        String token = json.getString("sessionToken");
+        List<Object[]> rows = Database.rows("SELECT token_hash FROM participants WHERE room_id = ?", roomId);
+        assertEquals(1, rows.size());
+        assertEquals(Wire.sha256Hex(Wire.unb64(token)), rows.get(0)[0].toString().strip());
+        assertEquals(0, Database.count("SELECT COUNT(*) FROM participants WHERE room_id = ? AND (pseudonym = ? OR token_hash = ?)",
+                roomId, token, token));
+    }
+
+    @Test
+    void storesNothingBeyondTheSecurityModel() throws Exception {
+        Set<String> columns = Database.rows("SELECT table_name || '.' || column_name FROM information_schema.columns "
+                        + "WHERE table_schema = 'public' AND table_name <> 'flyway_schema_history'")
+                .stream().map(r -> r[0].toString()).collect(Collectors.toSet());
+        assertEquals(Set.of(
+                "rooms.id", "rooms.key_version", "rooms.last_seq", "rooms.created_at", "rooms.expires_at",
+                "participants.id", "participants.room_id", "participants.pseudonym", "participants.signing_key",
+                "participants.exchange_key", "participants.role", "participants.token_hash", "participants.joined_at",
+                "invites.token_hash", "invites.room_id", "invites.key_version", "invites.wrapped_room_key",
+                "invites.spent", "invites.expires_at",
+                "envelopes.room_id", "envelopes.seq", "envelopes.sender_id", "envelopes.key_version",
+                "envelopes.chain_id", "envelopes.chain_index", "envelopes.checkpoint", "envelopes.nonce",
+                "envelopes.ciphertext", "envelopes.signature", "envelopes.created_at", "envelopes.expires_at",
+                "key_wraps.room_id", "key_wraps.participant_id", "key_wraps.key_version", "key_wraps.wrapped"),
+                columns);
+    }
+
+    @Test
+    void refusesBadRoomInputWithProblemDetails() {
+        KeyPair key = Wire.p256();
+        String good = Wire.spki(key);
+        byte[] offCurve = key.getPublic().getEncoded();
+        offCurve[90] ^= 1;
+        String longName = "x".repeat(41);
+        List<String> bodies = List.of(
+                Relay.identity("", key, key).build().toString(),
+                Relay.identity(longName, key, key).build().toString(),
+                Relay.identity("bob\u202Eevil", key, key).build().toString(),
+                Relay.identity("bob\u0007", key, key).build().toString(),
+                Json.createObjectBuilder().add("pseudonym", "Bob").add("signingKey", good).build().toString(),
+                Json.createObjectBuilder().add("pseudonym", "Bob").add("signingKey", Wire.b64(offCurve))
+                        .add("exchangeKey", good).build().toString(),
+                Json.createObjectBuilder().add("pseudonym", "Bob").add("signingKey", good + "A")
+                        .add("exchangeKey", good).build().toString(),
+                Json.createObjectBuilder().add("pseudonym", "Bob").add("signingKey", good.replace('-', '+'))
+                        .add("exchangeKey", good).build().toString(),
+                Relay.identity("Bob", key, key).add("ttlSeconds", 1).build().toString(),
+                Relay.identity("Bob", key, key).add("ttlSeconds", 604801).build().toString(),
+                Relay.identity("Bob", key, key).add("ttlSeconds", "600").build().toString(),
+                Json.createObjectBuilder().add("pseudonym", 7).add("signingKey", good).add("exchangeKey", good)
+                        .build().toString(),
+                "{not json",
+                "[]");
+        for (String body : bodies) {
+            Answer answer = relay.call("POST", "api/rooms", null, body);
+            assertEquals(400, answer.status(), body + " -> " + answer.body());
+            assertTrue(answer.contentType().startsWith(PROBLEM_JSON), answer.contentType());
+            assertEquals(400, answer.json().getInt("status"));
+            assertFalse(answer.body().contains("Exception"), answer.body());
+        }
+        String huge = Relay.identity("x".repeat(200_000), key, key).build().toString();
+        Answer tooLarge = relay.call("POST", "api/rooms", null, huge);
+        assertEquals(413, tooLarge.status());
+        assertTrue(tooLarge.contentType().startsWith(PROBLEM_JSON));
+    }
+
+    @Test
+    void aTokenOpensOnlyItsOwnRoom() {
+        Member alice = relay.create("Alice", 600);
+        Member mallory = relay.create("Mallory", 600);
+        String room = "api/rooms/" + alice.roomId();
+        for (String token : new String[] {null, "", "not-a-token", Wire.b64(Wire.random(32)), mallory.token()}) {
+            for (String[] call : new String[][] {{"GET", ""}, {"GET", "/envelopes"}, {"DELETE", ""},
+                    {"POST", "/envelopes"}, {"POST", "/invites"}}) {
+                String body = call[0].equals("POST") ? "{}" : null;
+                Answer answer = relay.call(call[0], room + call[1], token, body);
+                assertEquals(401, answer.status(), call[0] + call[1] + " with " + token);
+                assertEquals("unauthorized", answer.problemType());
+            }
+        }
+        Answer unknown = relay.call("GET", "api/rooms/" + Wire.b64(Wire.random(16)), alice.token(), null);
+        assertEquals(404, unknown.status());
+        assertEquals("room-not-found", unknown.problemType());
+        assertEquals(404, relay.call("GET", "api/rooms/nope", alice.token(), null).status());
+        // Mallory's envelope cannot enter Alice's room, even signed with Mallory's registered key.
+        Answer foreign = relay.call("POST", room + "/envelopes", mallory.token(), mallory.nextEnvelope().build().toString());
+        assertEquals(401, foreign.status());
+        assertEquals(200, alice.get("").status());
+    }
+
+    // ---- invites and joins -------------------------------------------------------------------------------------
+
+    @Test
+    void anInviteIsSpentOnceAndHandsOverTheWrappedKey() throws Exception {
+        Member alice = relay.create("Alice", 600);
+        String inviteToken = Wire.b64(Wire.random(32));
+        String wrapped = Wire.b64(Wire.random(60));
+        Answer invited = relay.call("POST", "api/rooms/" + alice.roomId() + "/invites", alice.token(),
+                Json.createObjectBuilder().add("inviteToken", inviteToken).add("keyVersion", 1)
+                        .add("wrappedRoomKey", wrapped).build().toString());
+        assertEquals(201, invited.status(), invited.body());
+
+        Answer joined = relay.join(alice.roomId(), inviteToken, "Bob", Wire.p256(), Wire.p256());
+        assertEquals(201, joined.status(), joined.body());
+        assertEquals(wrapped, joined.json().getString("wrappedRoomKey"));
+        assertEquals(1, joined.json().getInt("keyVersion"));
+        assertEquals(alice.get("").json().getString("expiresAt"), joined.json().getString("expiresAt"));
+        assertEquals(0, Database.count("SELECT COUNT(*) FROM invites WHERE room_id = ? AND wrapped_room_key IS NOT NULL",
+                alice.roomId()), "a spent invite forgets the wrapped room key");
+
+        Answer again = relay.join(alice.roomId(), inviteToken, "Eve", Wire.p256(), Wire.p256());
+        assertEquals(410, again.status());
+        assertEquals("invite-used", again.problemType());
+        Answer unknown = relay.join(alice.roomId(), Wire.b64(Wire.random(32)), "Eve", Wire.p256(), Wire.p256());
+        assertEquals(403, unknown.status());
+        assertEquals("invite-invalid", unknown.problemType());
+        Answer noRoom = relay.join(Wire.b64(Wire.random(16)), inviteToken, "Eve", Wire.p256(), Wire.p256());
+        assertEquals(404, noRoom.status());
+        assertEquals(2, alice.get("").json().getJsonArray("participants").size());
+    }
+
+    @Test
+    void concurrentJoinsSpendAnInviteExactlyOnce() throws Exception {
+        Member alice = relay.create("Alice", 600);
+        String inviteToken = relay.invite(alice);
+        ExecutorService pool = Executors.newFixedThreadPool(12);
+        try {
+            List<Callable<Integer>> joins = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                String name = "Guest" + i;
+                joins.add(() -> relay.join(alice.roomId(), inviteToken, name, Wire.p256(), Wire.p256()).status());
+            }
+            List<Integer> statuses = new ArrayList<>();
+            for (Future<Integer> f : pool.invokeAll(joins)) {
+                statuses.add(f.get());
+            }
+            assertEquals(1, statuses.stream().filter(s -> s == 201).count(), statuses.toString());
+            assertEquals(11, statuses.stream().filter(s -> s == 410).count(), statuses.toString());
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(2, Database.count("SELECT COUNT(*) FROM participants WHERE room_id = ?", alice.roomId()));
+    }
+
+    @Test
+    void anInviteNeverOutlivesItsRoomAndExpires() throws Exception {
+        Member alice = relay.create("Alice", 600);
+        String roomExpiry = alice.get("").json().getString("expiresAt");
+        Answer longInvite = relay.call("POST", "api/rooms/" + alice.roomId() + "/invites", alice.token(),
+                Json.createObjectBuilder().add("inviteToken", Wire.b64(Wire.random(32))).add("keyVersion", 1)
+                        .add("wrappedRoomKey", Wire.b64(Wire.random(60))).add("ttlSeconds", 86400).build().toString());
+        assertEquals(201, longInvite.status(), longInvite.body());
+        assertEquals(roomExpiry, longInvite.json().getString("expiresAt"));
+
+        Answer staleVersion = relay.call("POST", "api/rooms/" + alice.roomId() + "/invites", alice.token(),
+                Json.createObjectBuilder().add("inviteToken", Wire.b64(Wire.random(32))).add("keyVersion", 2)
+                        .add("wrappedRoomKey", Wire.b64(Wire.random(60))).build().toString());
+        assertEquals(409, staleVersion.status());
+        Answer badWrap = relay.call("POST", "api/rooms/" + alice.roomId() + "/invites", alice.token(),
+                Json.createObjectBuilder().add("inviteToken", Wire.b64(Wire.random(32))).add("keyVersion", 1)
+                        .add("wrappedRoomKey", Wire.b64(Wire.random(59))).build().toString());
+        assertEquals(400, badWrap.status());
+
+        String shortToken = Wire.b64(Wire.random(32));
+        Answer shortInvite = relay.call("POST", "api/rooms/" + alice.roomId() + "/invites", alice.token(),
+                Json.createObjectBuilder().add("inviteToken", shortToken).add("keyVersion", 1)
+                        .add("wrappedRoomKey", Wire.b64(Wire.random(60))).add("ttlSeconds", 1).build().toString());
+        assertEquals(201, shortInvite.status());
+        Thread.sleep(2100);
+        Answer late = relay.join(alice.roomId(), shortToken, "Bob", Wire.p256(), Wire.p256());
+        assertTrue(late.status() == 410 || late.status() == 403, late.body());
+        assertEquals(1, alice.get("").json().getJsonArray("participants").size());
+    }
+
+    // ---- envelopes over REST ------------------------------------------------------------------------------------
+
+    @Test
+    void envelopesAreVerifiedStoredAndListedInOrder() throws Exception {
+        Member alice = relay.create("Alice", 600);
+        Member bob = relay.joinNew(alice, "Bob");
+        List<JsonObject> sent = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            JsonObject envelope = alice.nextEnvelope().build();
+            Answer posted = alice.post(envelope);
+            assertEquals(201, posted.status(), posted.body());
+            assertEquals(i + 1, posted.json().getJsonNumber("seq").longValue());
+            sent.add(envelope);
+        }
+        JsonObject list = bob.get("/envelopes?after=0").json();
+        assertEquals(3, list.getJsonArray("envelopes").size());
+        for (int i = 0; i < 3; i++) {
+            JsonObject got = list.getJsonArray("envelopes").getJsonObject(i);
+            assertEquals(i + 1, got.getJsonNumber("seq").longValue());
+            assertEquals(alice.participantId(), got.getString("senderId"));
+            for (String field : List.of("chainId", "nonce", "ciphertext", "signature")) {
+                assertEquals(sent.get(i).getString(field), got.getString(field), field);
+            }
+            assertEquals(sent.get(i).getInt("chainIndex"), got.getInt("chainIndex"));
+        }
+        assertEquals(1, bob.get("/envelopes?after=2").json().getJsonArray("envelopes").size());
+        assertEquals(1, bob.get("/envelopes?after=0&limit=1").json().getJsonArray("envelopes").size());
+        assertEquals(400, bob.get("/envelopes?limit=0").status());
+        assertEquals(400, bob.get("/envelopes?limit=1001").status());
+        assertEquals(400, bob.get("/envelopes?after=-1").status());
+
+        // stored exactly as sent
+        List<Object[]> rows = Database.rows("SELECT ciphertext, sender_id FROM envelopes WHERE room_id = ? AND seq = 1",
+                alice.roomId());
+        assertArrayEquals(Wire.unb64(sent.get(0).getString("ciphertext")), (byte[]) rows.get(0)[0]);
+        assertEquals(alice.participantId(), rows.get(0)[1]);
+    }
+
+    @Test
+    void badEnvelopesAreRefusedBeforeAnythingIsStored() throws Exception {
+        Member alice = relay.create("Alice", 600);
+        Member bob = relay.joinNew(alice, "Bob");
+
+        Answer forged = alice.post(alice.envelope(1, 1, Wire.random(272), bob.signing()).build());
+        assertEquals(400, forged.status());
+        assertEquals("bad-signature", forged.problemType());
+
+        JsonObject good = alice.envelope(1, 1, Wire.random(272), alice.signing()).build();
+        assertEquals(201, alice.post(good).status());
+        Answer replay = alice.post(good);
+        assertEquals(409, replay.status());
+        assertEquals("replay", replay.problemType());
+
+        Answer staleKey = alice.post(alice.envelope(2, 2, Wire.random(272), alice.signing()).build());
+        assertEquals(409, staleKey.status());
+        assertEquals("key-version", staleKey.problemType());
+
+        JsonObject noCheckpoint = Json.createObjectBuilder(alice.envelope(1, 16, Wire.random(272), alice.signing()).build())
+                .addNull("checkpoint").build();
+        assertEquals(400, alice.post(noCheckpoint).status());
+
+        Answer huge = alice.post(alice.envelope(1, 3, Wire.random(65537), alice.signing()).build());
+        assertEquals(413, huge.status());
+        assertTrue(huge.contentType().startsWith(PROBLEM_JSON));
+        Answer maximal = alice.post(alice.envelope(1, 4, Wire.random(65536), alice.signing()).build());
+        assertEquals(201, maximal.status(), maximal.body());
+
+        JsonObject shortNonce = Json.createObjectBuilder(alice.envelope(1, 5, Wire.random(272), alice.signing()).build())
+                .add("nonce", Wire.b64(Wire.random(11))).build();
+        assertEquals(400, alice.post(shortNonce).status());
+        JsonObject padded = Json.createObjectBuilder(alice.envelope(1, 6, Wire.random(272), alice.signing()).build())
+                .add("chainId", Wire.b64(Wire.random(16)) + "==").build();
+        assertEquals(400, alice.post(padded).status());
+
+        assertEquals(2, Database.count("SELECT COUNT(*) FROM envelopes WHERE room_id = ?", alice.roomId()));
+    }
+
+    @Test
+    void aRoomKeepsOnlyItsNewestEnvelopes() throws Exception {
+        // The test server keeps 50 envelopes per room (mikrotext.room.max-envelopes).
+        Member alice = relay.create("Alice", 600);
+        Member bob = relay.joinNew(alice, "Bob");
+        Member carol = relay.joinNew(alice, "Carol");
+        int sent = 0;
+        for (Member m : List.of(alice, bob, carol)) {
+            for (int i = 0; i < 19; i++) {
+                assertEquals(201, m.post(m.nextEnvelope().build()).status());
+                sent++;
+            }
+        }
+        var list = alice.get("/envelopes?after=0&limit=1000").json().getJsonArray("envelopes");
+        assertEquals(50, list.size());
+        assertEquals(sent - 49, list.getJsonObject(0).getJsonNumber("seq").longValue());
+        assertEquals(sent, list.getJsonObject(49).getJsonNumber("seq").longValue());
+        assertEquals(50, Database.count("SELECT COUNT(*) FROM envelopes WHERE room_id = ?", alice.roomId()));
+    }
+
+    // ---- WebSocket --------------------------------------------------------------------------------------------
+
+    @Test
+    void aForeignOriginGetsNoSocket() {
+        Member alice = relay.create("Alice", 600);
+        assertThrows(IllegalStateException.class, () -> Socket.open(relay.ws(alice.roomId()), "https://evil.example"));
+        assertThrows(IllegalStateException.class, () -> Socket.open(relay.ws(alice.roomId()), "null"));
+        for (String origin : new String[] {null, "http://127.0.0.1:" + url.getPort(), "http://localhost:9999"}) {
+            try (Socket socket = Socket.open(relay.ws(alice.roomId()), origin)) {
+                socket.send(Json.createObjectBuilder().add("type", "hello").add("token", alice.token()).build());
+                assertEquals("ready", socket.next(10).getString("type"), "origin " + origin);
+            }
+        }
+    }
+
+    @Test
+    void helloMustComeFirstWithAValidTokenOfThisRoom() {
+        Member alice = relay.create("Alice", 600);
+        Member mallory = relay.create("Mallory", 600);
+        try (Socket bad = Socket.open(relay.ws(alice.roomId()), null)) {
+            bad.send(Json.createObjectBuilder().add("type", "hello").add("token", Wire.b64(Wire.random(32))).build());
+            assertEquals(4401, bad.closeCode(10));
+        }
+        try (Socket foreign = Socket.open(relay.ws(alice.roomId()), null)) {
+            foreign.send(Json.createObjectBuilder().add("type", "hello").add("token", mallory.token()).build());
+            assertEquals(4401, foreign.closeCode(10));
+        }
+        try (Socket notHello = Socket.open(relay.ws(alice.roomId()), null)) {
+            notHello.send(alice.nextEnvelope().add("type", "send").build());
+            assertEquals(4401, notHello.closeCode(10));
+        }
+        try (Socket noRoom = Socket.open(relay.ws(Wire.b64(Wire.random(16))), null)) {
+            noRoom.send(Json.createObjectBuilder().add("type", "hello").add("token", alice.token()).build());
+            assertEquals(4404, noRoom.closeCode(10));
+        }
+        try (Socket silent = Socket.open(relay.ws(alice.roomId()), null)) {
+            assertEquals(4408, silent.closeCode(10), "the test server wants hello within 3 s");
+        }
+    }
+
+    @Test
+    void sendIsAcknowledgedAndPushedToEveryoneWithTheAuthenticatedSender() {
+        Member alice = relay.create("Alice", 600);
+        Member bob = relay.joinNew(alice, "Bob");
+        try (Socket a = alice.connect(0); Socket b = bob.connect(0)) {
+            JsonObject ready = b.next("ready");
+            assertEquals(bob.participantId(), ready.getString("participantId"));
+            assertEquals(2, ready.getJsonObject("room").getJsonArray("participants").size());
+            assertEquals(0, ready.getJsonNumber("lastSeq").longValue());
+            a.next("ready");
+            b.next("participants");
+            a.next("participants");
+
+            JsonObject envelope = alice.nextEnvelope().build();
+            a.send(Json.createObjectBuilder(envelope).add("type", "send").add("id", "m1").build());
+            JsonObject ack = a.next("ack");
+            assertEquals("m1", ack.getString("id"));
+            assertEquals(1, ack.getJsonNumber("seq").longValue());
+            JsonObject pushed = b.next("envelope");
+            assertEquals(alice.participantId(), pushed.getString("senderId"));
+            assertEquals(1, pushed.getJsonNumber("seq").longValue());
+            assertEquals(envelope.getString("ciphertext"), pushed.getString("ciphertext"));
+            assertEquals(envelope.getString("signature"), pushed.getString("signature"));
+            assertNotNull(pushed.getString("createdAt"));
+
+            JsonObject forged = alice.envelope(1, 1, Wire.random(272), bob.signing()).add("type", "send").add("id", 7).build();
+            a.send(forged);
+            JsonObject error = a.next("error");
+            assertEquals(400, error.getInt("code"));
+            assertEquals(7, error.getInt("id"));
+            a.send(Json.createObjectBuilder().add("type", "ping").add("id", "p").build());
+            assertEquals("p", a.next("pong").getString("id"));
+            assertTrue(b.drain(300).stream().noneMatch(f -> f.getString("type").equals("envelope")),
+                    "a refused envelope reaches nobody");
+        }
+    }
+
+    @Test
+    void concurrentSendersGetGaplessSeqAndEverySocketSeesEachEnvelopeOnceInOrder() throws Exception {
+        Member alice = relay.create("Alice", 600);
+        List<Member> members = List.of(alice, relay.joinNew(alice, "Bob"), relay.joinNew(alice, "Carol"));
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            for (Member m : members) {
+                Socket s = m.connect(0);
+                s.next("ready");
+                sockets.add(s);
+            }
+            int perSender = 15;
+            ExecutorService pool = Executors.newFixedThreadPool(members.size());
+            List<Future<?>> sends = new ArrayList<>();
+            for (int i = 0; i < members.size(); i++) {
+                Member m = members.get(i);
+                Socket s = sockets.get(i);
+                sends.add(pool.submit(() -> {
+                    for (int k = 0; k < perSender; k++) {
+                        s.send(Json.createObjectBuilder(m.nextEnvelope().build()).add("type", "send")
+                                .add("id", "s" + k).build());
+                    }
+                }));
+            }
+            for (Future<?> f : sends) {
+                f.get();
+            }
+            pool.shutdown();
+            int total = perSender * members.size();
+            for (Socket s : sockets) {
+                List<JsonObject> got = s.collect(f -> f.getString("type").equals("envelope"), total, 30);
+                List<Long> seqs = got.stream().map(f -> f.getJsonNumber("seq").longValue()).toList();
+                List<Long> expected = new ArrayList<>();
+                for (long q = 1; q <= total; q++) {
+                    expected.add(q);
+                }
+                assertEquals(expected, seqs);
+                assertTrue(s.drain(300).stream().noneMatch(f -> f.getString("type").equals("envelope")),
+                        "no duplicates");
+            }
+        } finally {
+            sockets.forEach(Socket::close);
+        }
+        assertEquals(45, Database.count("SELECT MAX(seq) FROM envelopes WHERE room_id = ?", alice.roomId()));
+        assertEquals(45, Database.count("SELECT COUNT(DISTINCT seq) FROM envelopes WHERE room_id = ?", alice.roomId()));
+    }
+
+    @Test
+    void helloWithAfterResumesWithEveryMissedEnvelopeExactlyOnceThenLiveOnes() {
+        Member alice = relay.create("Alice", 600);
+        Member bob = relay.joinNew(alice, "Bob");
+        for (int i = 0; i < 10; i++) {
+            assertEquals(201, alice.post(alice.nextEnvelope().build()).status());
+        }
+        try (Socket b = bob.connect(4)) {
+            JsonObject ready = b.next("ready");
+            assertEquals(10, ready.getJsonNumber("lastSeq").longValue());
+            List<JsonObject> missed = b.collect(f -> f.getString("type").equals("envelope"), 6, 10);
+            assertEquals(List.of(5L, 6L, 7L, 8L, 9L, 10L),
+                    missed.stream().map(f -> f.getJsonNumber("seq").longValue()).toList());
+            assertEquals(201, alice.post(alice.nextEnvelope().build()).status());
+            JsonObject live = b.next("envelope", 10, null);
+            assertEquals(11, live.getJsonNumber("seq").longValue());
+            assertTrue(b.drain(300).stream().noneMatch(f -> f.getString("type").equals("envelope")));
+        }
+    }
+
+    @Test
+    void aFrameOverTheLimitClosesTheSocket() {
+        Member alice = relay.create("Alice", 600);
+        try (Socket a = alice.connect(0)) {
+            a.next("ready");
+            a.sendText("{\"type\":\"ping\",\"pad\":\"" + "x".repeat(170 * 1024) + "\"}");
+            assertEquals(4413, a.closeCode(10));
+        }
+    }
+
+    @Test
+    void aFloodIsRateLimitedThenClosed() {
+        Member alice = relay.create("Alice", 600);
+        try (Socket a = alice.connect(0)) {
+            a.next("ready");
+            for (int i = 0; i < 40 && !a.isClosed(); i++) {
+                a.send(Json.createObjectBuilder(alice.nextEnvelope().build()).add("type", "send").add("id", i).build());
+            }
+            assertEquals(4429, a.closeCode(15));
+        }
+        int accepted = relay.call("GET", "api/rooms/" + alice.roomId() + "/envelopes?limit=1000", alice.token(), null)
+                .json().getJsonArray("envelopes").size();
+        assertTrue(accepted >= 20 && accepted <= 22, "the bucket's 20 envelopes, plus what refilled meanwhile: " + accepted);
+        Answer limited = alice.post(alice.nextEnvelope().build());
+        for (int i = 0; i < 5 && limited.status() == 201; i++) {
+            limited = alice.post(alice.nextEnvelope().build());
+        }
+        assertEquals(429, limited.status(), "REST and WebSocket share the participant's bucket");
+        assertTrue(limited.response().headers().firstValue("Retry-After").isPresent());
+    }
+
+    @Test
+    void participantsAreAnnouncedAndARemovedOneIsShutOut() {
+        Member alice = relay.create("Alice", 600);
+        try (Socket a = alice.connect(0)) {
+            a.next("ready");
+            a.next("participants");
+            Member bob = relay.joinNew(alice, "Bob");
+            assertEquals(2, a.next("participants").getJsonArray("participants").size());
+            Member carol = relay.joinNew(alice, "Carol");
+            assertEquals(3, a.next("participants").getJsonArray("participants").size());
+
+            try (Socket b = bob.connect(0)) {
+                b.next("ready");
+                assertEquals(403, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/"
+                        + carol.participantId(), bob.token(), null).status(), "only the creator removes others");
+                assertEquals(409, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/"
+                        + alice.participantId(), alice.token(), null).status(), "the creator cannot leave");
+                assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/"
+                        + bob.participantId(), bob.token(), null).status());
+                assertEquals(4403, b.closeCode(10));
+            }
+            assertEquals(2, a.next("participants").getJsonArray("participants").size());
+            assertEquals(401, bob.get("").status(), "the session of who left is revoked");
+            assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/"
+                    + carol.participantId(), alice.token(), null).status());
+            assertEquals(1, a.next("participants").getJsonArray("participants").size());
+        }
+    }
+
+    // ---- lifetime ---------------------------------------------------------------------------------------------
+
+    @Test
+    void theCreatorBurnsTheRoomAndEverythingGoesAtOnce() throws Exception {
+        Member alice = relay.create("Alice", 600);
+        Member bob = relay.joinNew(alice, "Bob");
+        relay.invite(alice);
+        assertEquals(201, bob.post(bob.nextEnvelope().build()).status());
+        try (Socket a = alice.connect(0); Socket b = bob.connect(0)) {
+            a.next("ready");
+            b.next("ready");
+            assertEquals(403, relay.call("DELETE", "api/rooms/" + alice.roomId(), bob.token(), null).status());
+            assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId(), alice.token(), null).status());
+            assertEquals(4410, a.closeCode(10));
+            assertEquals(4410, b.closeCode(10));
+        }
+        assertEquals(404, alice.get("").status());
+        assertRoomGone(alice.roomId());
+    }
+
+    @Test
+    void anExpiredRoomIsSweptAndItsSocketsClosed() throws Exception {
+        Member alice = relay.create("Alice", 3);
+        Member bob = relay.joinNew(alice, "Bob");
+        assertEquals(201, alice.post(alice.nextEnvelope().build()).status());
+        try (Socket b = bob.connect(0)) {
+            b.next("ready");
+            assertEquals(4410, b.closeCode(15));
+        }
+        assertRoomGone(alice.roomId());
+        assertEquals(404, alice.get("").status());
+    }
+
+    private static void assertRoomGone(String roomId) throws Exception {
+        for (String table : List.of("rooms", "participants", "invites", "envelopes", "key_wraps")) {
+            String column = table.equals("rooms") ? "id" : "room_id";
+            assertEquals(0, Database.count("SELECT COUNT(*) FROM " + table + " WHERE " + column + " = ?", roomId), table);
+        }
+    }
+
+    // ---- per-address limits: last, since it spends this address's bucket ---------------------------------------
+
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void roomCreationIsRateLimitedPerClientAddress() {
+        KeyPair key = Wire.p256();
+        String body = Relay.identity("Alice", key, key).build().toString();
+        Answer last = null;
+        for (int i = 0; i < 400; i++) {
+            last = relay.call("POST", "api/rooms", null, body);
+            if (last.status() == 429) {
+                break;
+            }
+            assertEquals(201, last.status());
+        }
+        assertEquals(429, last.status());
+        assertEquals("rate-limited", last.problemType());
+        long retryAfter = Long.parseLong(last.response().headers().firstValue("Retry-After").orElseThrow());
+        assertTrue(retryAfter >= 1 && retryAfter <= Duration.ofMinutes(1).toSeconds(), "Retry-After " + retryAfter);
+    }
+}

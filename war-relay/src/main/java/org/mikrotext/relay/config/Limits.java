@@ -1,0 +1,177 @@
+package org.mikrotext.relay.config;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Arrays;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Every limit of the relay, each a MicroProfile Config key with the protocol's default. Documented, with its key,
+ * in the README's configuration table.
+ */
+@ApplicationScoped
+public class Limits {
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.room.min-ttl", defaultValue = "PT5M")
+    Duration minTtl;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.room.max-ttl", defaultValue = "P7D")
+    Duration maxTtl;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.room.default-ttl", defaultValue = "PT24H")
+    Duration defaultTtl;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.room.max-participants", defaultValue = "64")
+    int maxParticipants;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.room.max-open-invites", defaultValue = "256")
+    int maxOpenInvites;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.room.max-envelopes", defaultValue = "10000")
+    int maxEnvelopes;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.envelope.max-ciphertext-bytes", defaultValue = "65536")
+    int maxCiphertextBytes;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.ws.max-frame-bytes", defaultValue = "163840")
+    int maxFrameBytes;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.rest.max-body-bytes", defaultValue = "163840")
+    int maxBodyBytes;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.pseudonym.max-code-points", defaultValue = "40")
+    int maxPseudonymCodePoints;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.rate.send.capacity", defaultValue = "20")
+    int sendCapacity;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.rate.send.period", defaultValue = "PT10S")
+    Duration sendPeriod;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.rate.join.capacity", defaultValue = "30")
+    int joinCapacity;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.rate.join.period", defaultValue = "PT1M")
+    Duration joinPeriod;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.rate.api.capacity", defaultValue = "1200")
+    int apiCapacity;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.rate.api.period", defaultValue = "PT1M")
+    Duration apiPeriod;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.ws.flood-close-after", defaultValue = "10")
+    int floodCloseAfter;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.ws.hello-timeout", defaultValue = "PT10S")
+    Duration helloTimeout;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.ws.max-queued-bytes", defaultValue = "1048576")
+    int maxQueuedBytes;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.ws.allowed-origins", defaultValue = " ")
+    String allowedOrigins;
+
+    public Duration minTtl() {
+        return minTtl;
+    }
+
+    public Duration maxTtl() {
+        return maxTtl;
+    }
+
+    public Duration defaultTtl() {
+        return defaultTtl;
+    }
+
+    public int maxParticipants() {
+        return maxParticipants;
+    }
+
+    public int maxOpenInvites() {
+        return maxOpenInvites;
+    }
+
+    public int maxEnvelopes() {
+        return maxEnvelopes;
+    }
+
+    public int maxCiphertextBytes() {
+        return maxCiphertextBytes;
+    }
+
+    public int maxFrameBytes() {
+        return maxFrameBytes;
+    }
+
+    public int maxBodyBytes() {
+        return maxBodyBytes;
+    }
+
+    public int maxPseudonymCodePoints() {
+        return maxPseudonymCodePoints;
+    }
+
+    public int sendCapacity() {
+        return sendCapacity;
+    }
+
+    public Duration sendPeriod() {
+        return sendPeriod;
+    }
+
+    public int joinCapacity() {
+        return joinCapacity;
+    }
+
+    public Duration joinPeriod() {
+        return joinPeriod;
+    }
+
+    public int apiCapacity() {
+        return apiCapacity;
+    }
+
+    public Duration apiPeriod() {
+        return apiPeriod;
+    }
+
+    public int floodCloseAfter() {
+        return floodCloseAfter;
+    }
+
+    public Duration helloTimeout() {
+        return helloTimeout;
+    }
+
+    public int maxQueuedBytes() {
+        return maxQueuedBytes;
+    }
+
+    /** Extra origins allowed to open sockets, beyond the relay's own, http(s)://127.0.0.1 and http(s)://localhost. */
+    public List<String> allowedOrigins() {
+        return Arrays.stream(allowedOrigins.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+    }
+}

@@ -1,0 +1,69 @@
+package org.mikrotext.relay.envelope.boundary;
+
+import jakarta.inject.Inject;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.annotation.WebFilter;
+import jakarta.servlet.http.HttpFilter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Locale;
+import java.util.Set;
+import org.mikrotext.relay.config.Limits;
+
+/**
+ * Refuses (403) a WebSocket handshake whose {@code Origin} is present and not allowed: allowed are the relay's own
+ * origin (the request's {@code Host}), {@code 127.0.0.1}, {@code localhost} and {@code [::1]} on any port, and the
+ * origins listed in {@code mikrotext.ws.allowed-origins}. A missing {@code Origin} (not a browser) is allowed: the
+ * socket is authenticated by token, never by cookie.
+ */
+@WebFilter(urlPatterns = "/ws/*", asyncSupported = true)
+public class OriginFilter extends HttpFilter {
+
+    private static final long serialVersionUID = 1L;
+    private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "localhost", "[::1]");
+
+    @Inject
+    transient Limits limits;
+
+    @Override
+    protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        String origin = request.getHeader("Origin");
+        if (origin != null && !isAllowed(origin, request.getHeader("Host"))) {
+            response.sendError(HttpServletResponse.SC_FORBIDDEN);
+            return;
+        }
+        chain.doFilter(request, response);
+    }
+
+    boolean isAllowed(String origin, String host) {
+        String normalized = origin.strip().toLowerCase(Locale.ROOT);
+        for (String allowed : limits.allowedOrigins()) {
+            if (normalized.equals(trimSlash(allowed.strip().toLowerCase(Locale.ROOT)))) {
+                return true;
+            }
+        }
+        URI uri;
+        try {
+            uri = new URI(normalized);
+        } catch (URISyntaxException e) {
+            return false;
+        }
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+            return false;
+        }
+        if (LOOPBACK.contains(uri.getHost())) {
+            return true;
+        }
+        return host != null && uri.getRawAuthority() != null
+                && uri.getRawAuthority().equals(host.strip().toLowerCase(Locale.ROOT));
+    }
+
+    private static String trimSlash(String s) {
+        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    }
+}

@@ -1,0 +1,278 @@
+package org.mikrotext.relay.envelope.boundary;
+
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonException;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.json.JsonReader;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.OnClose;
+import jakarta.websocket.OnError;
+import jakarta.websocket.OnMessage;
+import jakarta.websocket.OnOpen;
+import jakarta.websocket.Session;
+import jakarta.websocket.server.PathParam;
+import jakarta.websocket.server.ServerEndpoint;
+import java.io.StringReader;
+import java.util.concurrent.ScheduledFuture;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.mikrotext.relay.config.Limits;
+import org.mikrotext.relay.envelope.control.CloseCodes;
+import org.mikrotext.relay.envelope.control.Envelopes;
+import org.mikrotext.relay.envelope.control.Outbox;
+import org.mikrotext.relay.envelope.control.RoomChannels;
+import org.mikrotext.relay.json.JsonFields;
+import org.mikrotext.relay.problem.Problem;
+import org.mikrotext.relay.problem.Problems;
+import org.mikrotext.relay.protocol.MalformedFieldException;
+import org.mikrotext.relay.room.control.RoomJson;
+import org.mikrotext.relay.room.control.RoomService;
+import org.mikrotext.relay.room.control.Sessions;
+import org.mikrotext.store.boundary.StoreException;
+import org.mikrotext.store.entity.Envelope;
+import org.mikrotext.store.entity.Participant;
+
+/**
+ * {@code /ws/rooms/{roomId}}: the authenticated push of a room's envelopes. The token arrives in the first frame
+ * ({@code hello}) only, within the hello timeout; then {@code ready}, every retained envelope after the client's
+ * {@code after}, and the live ones. {@code send} frames are answered by {@code ack} or {@code error}.
+ */
+@ServerEndpoint("/ws/rooms/{roomId}")
+public class RoomSocket {
+
+    private static final Logger LOG = Logger.getLogger(RoomSocket.class.getName());
+    private static final int MAX_ID_CHARS = 64;
+
+    @Inject
+    Sessions sessions;
+
+    @Inject
+    RoomService rooms;
+
+    @Inject
+    Envelopes envelopes;
+
+    @Inject
+    RoomChannels channels;
+
+    @Inject
+    Limits limits;
+
+    private Session session;
+    private String roomId;
+    private final StringBuilder partial = new StringBuilder();
+    private long partialBytes;
+    private int rejectedInARow;
+    private volatile Participant participant;
+    private volatile Outbox outbox;
+    private volatile ScheduledFuture<?> helloTimer;
+
+    @OnOpen
+    public void open(Session session, @PathParam("roomId") String roomId) {
+        this.session = session;
+        this.roomId = roomId;
+        this.helloTimer = channels.schedule(() -> {
+            if (participant == null) {
+                closeQuietly(CloseCodes.NO_HELLO, "no hello in time");
+            }
+        }, limits.helloTimeout());
+    }
+
+    @OnMessage
+    public void message(String part, boolean last) {
+        partialBytes += utf8Length(part);
+        if (partialBytes > limits.maxFrameBytes()) {
+            partial.setLength(0);
+            closeQuietly(CloseCodes.FRAME_TOO_LARGE, "frame over the limit");
+            return;
+        }
+        partial.append(part);
+        if (!last) {
+            return;
+        }
+        String text = partial.toString();
+        partial.setLength(0);
+        partialBytes = 0;
+        handle(text);
+    }
+
+    @OnClose
+    public void close(CloseReason reason) {
+        cancelHelloTimer();
+        Outbox current = outbox;
+        if (current != null) {
+            channels.detach(roomId, current);
+        }
+    }
+
+    @OnError
+    public void error(Throwable error) {
+        LOG.log(Level.FINE, "Socket error: {0}", error.getClass().getName());
+    }
+
+    private void handle(String text) {
+        JsonObject frame;
+        try (JsonReader reader = Json.createReader(new StringReader(text))) {
+            frame = reader.readObject();
+        } catch (JsonException | IllegalStateException e) {
+            if (participant == null) {
+                closeQuietly(CloseCodes.BAD_TOKEN, "the first frame must be hello");
+            } else {
+                outbox.offer(errorFrame(400, "The frame is not a JSON object", null));
+            }
+            return;
+        }
+        String type = frame.get("type") instanceof JsonString s ? s.getString() : "";
+        if (participant == null) {
+            if ("hello".equals(type)) {
+                hello(frame);
+            } else {
+                closeQuietly(CloseCodes.BAD_TOKEN, "the first frame must be hello");
+            }
+            return;
+        }
+        JsonValue id = frameId(frame);
+        switch (type) {
+            case "send" -> send(frame, id);
+            case "ping" -> outbox.offer(withId(Json.createObjectBuilder().add("type", "pong"), id).build().toString());
+            case "hello" -> outbox.offer(errorFrame(400, "Already authenticated", id));
+            default -> outbox.offer(errorFrame(400, "Unknown frame type", id));
+        }
+    }
+
+    private void hello(JsonObject frame) {
+        Participant authenticated;
+        long after;
+        try {
+            String token = JsonFields.string(frame, "token", 64);
+            after = JsonFields.optionalLong(frame, "after", 0, Long.MAX_VALUE, 0);
+            authenticated = sessions.authenticate(roomId, token);
+        } catch (Problem p) {
+            closeQuietly(p.status() == 404 ? CloseCodes.NO_SUCH_ROOM : CloseCodes.BAD_TOKEN, p.title());
+            return;
+        } catch (MalformedFieldException e) {
+            closeQuietly(CloseCodes.BAD_TOKEN, "hello needs a token");
+            return;
+        }
+        cancelHelloTimer();
+        Outbox box = new Outbox(session, authenticated.getId(), limits.maxQueuedBytes(), channels.executor());
+        this.outbox = box;
+        this.participant = authenticated;
+        try {
+            var view = rooms.view(authenticated);
+            box.offer(Json.createObjectBuilder()
+                    .add("type", "ready")
+                    .add("participantId", authenticated.getId())
+                    .add("room", RoomJson.view(view))
+                    .add("lastSeq", view.room().getLastSeq())
+                    .build().toString());
+        } catch (StoreException e) {
+            closeQuietly(CloseCodes.NO_SUCH_ROOM, "no such room");
+            return;
+        }
+        channels.executor().execute(() -> {
+            try {
+                channels.attach(roomId, box, after);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                box.close(CloseCodes.TOO_SLOW, "interrupted; resume by seq");
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Catch-up failed: {0}", e.getClass().getName());
+                box.close(1011, "catch-up failed; resume by seq");
+            }
+        });
+    }
+
+    private void send(JsonObject frame, JsonValue id) {
+        try {
+            Envelope stored = envelopes.accept(participant, frame);
+            rejectedInARow = 0;
+            outbox.offer(withId(Json.createObjectBuilder().add("type", "ack"), id)
+                    .add("seq", stored.getSeq()).build().toString());
+        } catch (Problem p) {
+            reject(p, id);
+        } catch (MalformedFieldException e) {
+            reject(Problems.of(e), id);
+        } catch (StoreException e) {
+            Problem p = Problems.of(e);
+            if (p.status() == 404) {
+                outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
+                return;
+            }
+            reject(p, id);
+        }
+    }
+
+    private void reject(Problem problem, JsonValue id) {
+        outbox.offer(errorFrame(problem.status(), problem.detail(), id));
+        if (problem.status() == 429 && ++rejectedInARow >= limits.floodCloseAfter()) {
+            outbox.close(CloseCodes.FLOODING, "too many frames after being told to slow down");
+        }
+    }
+
+    private static String errorFrame(int code, String message, JsonValue id) {
+        return withId(Json.createObjectBuilder().add("type", "error").add("code", code)
+                .add("message", message == null ? "" : message), id).build().toString();
+    }
+
+    private static JsonObjectBuilder withId(JsonObjectBuilder builder, JsonValue id) {
+        return id == null ? builder : builder.add("id", id);
+    }
+
+    /** The client's {@code id} (a short string or an integer), echoed in the answer; anything else is ignored. */
+    private static JsonValue frameId(JsonObject frame) {
+        JsonValue id = frame.get("id");
+        if (id instanceof JsonString s && s.getString().length() <= MAX_ID_CHARS) {
+            return id;
+        }
+        if (id instanceof JsonNumber n && n.isIntegral()) {
+            return id;
+        }
+        return null;
+    }
+
+    private void closeQuietly(int code, String phrase) {
+        Outbox current = outbox;
+        if (current != null) {
+            current.close(code, phrase);
+            return;
+        }
+        try {
+            if (session.isOpen()) {
+                session.close(CloseCodes.reason(code, phrase));
+            }
+        } catch (Exception e) {
+            LOG.log(Level.FINE, "Closing a socket failed", e);
+        }
+    }
+
+    private void cancelHelloTimer() {
+        ScheduledFuture<?> timer = helloTimer;
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
+    private static long utf8Length(String s) {
+        long bytes = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                bytes += 1;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c)) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
+    }
+}

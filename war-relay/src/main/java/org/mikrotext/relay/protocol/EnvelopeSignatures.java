@@ -1,0 +1,43 @@
+package org.mikrotext.relay.protocol;
+
+import java.security.GeneralSecurityException;
+import java.security.NoSuchAlgorithmException;
+import java.security.Signature;
+import java.security.interfaces.ECPublicKey;
+
+/** Verifies MTX1 envelope signatures: ECDSA P-256 with SHA-256 in IEEE P1363 form (64 bytes {@code r||s}). */
+public final class EnvelopeSignatures {
+
+    private static final String ALGORITHM = "SHA256withECDSAinP1363Format";
+    private static final int SIGNATURE_LENGTH = 64;
+
+    private EnvelopeSignatures() {
+    }
+
+    /**
+     * @param key            the sender's registered signing key (from {@link SigningKeys#parseSpki})
+     * @param signingInput   {@link Frame#envelopeSigningInput}
+     * @param signatureP1363 the 64-byte signature
+     * @return whether the signature is valid; false (never an exception) for a null argument,
+     *         a signature that is not 64 bytes, or an invalid signature
+     */
+    public static boolean verify(ECPublicKey key, byte[] signingInput, byte[] signatureP1363) {
+        if (key == null || signingInput == null || signatureP1363 == null
+                || signatureP1363.length != SIGNATURE_LENGTH) {
+            return false;
+        }
+        Signature verifier;
+        try {
+            verifier = Signature.getInstance(ALGORITHM);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(ALGORITHM + " is not available in this JVM", e);
+        }
+        try {
+            verifier.initVerify(key);
+            verifier.update(signingInput);
+            return verifier.verify(signatureP1363);
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return false;
+        }
+    }
+}

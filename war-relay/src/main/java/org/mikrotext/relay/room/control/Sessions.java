@@ -1,0 +1,63 @@
+package org.mikrotext.relay.room.control;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.util.HexFormat;
+import org.mikrotext.relay.problem.Problem;
+import org.mikrotext.relay.protocol.MalformedFieldException;
+import org.mikrotext.relay.protocol.Tokens;
+import org.mikrotext.store.boundary.RoomStore;
+import org.mikrotext.store.entity.Participant;
+
+/**
+ * Authenticates a participant of one room by its session token. The room is checked first (404 only for a room
+ * that does not exist); then a missing or malformed token, an unknown one, or one of another room is 401.
+ */
+@ApplicationScoped
+public class Sessions {
+
+    private static final String BEARER = "Bearer ";
+
+    @Inject
+    RoomStore store;
+
+    private final Clock clock = Clock.systemUTC();
+
+    /** The participant that the {@code Authorization: Bearer} header authenticates in {@code roomId}. */
+    public Participant fromAuthorization(String roomId, String authorization) {
+        if (authorization == null || !authorization.startsWith(BEARER)) {
+            requireRoom(roomId);
+            throw Problem.unauthorized();
+        }
+        return authenticate(roomId, authorization.substring(BEARER.length()).strip());
+    }
+
+    /** The participant that {@code sessionToken} authenticates in {@code roomId}. */
+    public Participant authenticate(String roomId, String sessionToken) {
+        requireRoom(roomId);
+        String hash;
+        try {
+            hash = hashOf(sessionToken);
+        } catch (MalformedFieldException e) {
+            throw Problem.unauthorized();
+        }
+        return store.participantByTokenHash(hash)
+                .filter(p -> p.getRoomId().equals(roomId))
+                .orElseThrow(Problem::unauthorized);
+    }
+
+    /** SHA-256 of a token's 32 decoded bytes, as stored. */
+    public static String hashOf(String tokenB64u) {
+        if (tokenB64u == null || tokenB64u.length() != 43) {
+            throw new MalformedFieldException("token", "A token is 32 bytes of base64url");
+        }
+        return HexFormat.of().formatHex(Tokens.hashToken(tokenB64u));
+    }
+
+    private void requireRoom(String roomId) {
+        if (!RoomIds.isWellFormed(roomId) || store.room(roomId, clock.instant().getEpochSecond()).isEmpty()) {
+            throw Problem.roomNotFound();
+        }
+    }
+}

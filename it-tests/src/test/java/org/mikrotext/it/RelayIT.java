@@ -34,6 +34,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.mikrotext.it.support.Database;
 import org.mikrotext.it.support.Member;
+import org.mikrotext.it.support.RawSocket;
 import org.mikrotext.it.support.Relay;
 import org.mikrotext.it.support.Relay.Answer;
 import org.mikrotext.it.support.Socket;
@@ -135,7 +136,7 @@ class RelayIT {
                         .add("exchangeKey", good).build().toString(),
                 Json.createObjectBuilder().add("pseudonym", "Bob").add("signingKey", good + "A")
                         .add("exchangeKey", good).build().toString(),
-                Json.createObjectBuilder().add("pseudonym", "Bob").add("signingKey", good.replace('-', '+'))
+                Json.createObjectBuilder().add("pseudonym", "Bob").add("signingKey", "+" + good.substring(1))
                         .add("exchangeKey", good).build().toString(),
                 Relay.identity("Bob", key, key).add("ttlSeconds", 1).build().toString(),
                 Relay.identity("Bob", key, key).add("ttlSeconds", 604801).build().toString(),
@@ -564,6 +565,44 @@ class RelayIT {
                     + carol.participantId(), alice.token(), null).status());
             assertEquals(1, a.next("participants").getJsonArray("participants").size());
         }
+    }
+
+    @Test
+    void oneStalledSocketHoldsUpNobodyAndIsClosedToResumeLater() throws Exception {
+        // The test server lets a socket fall at most 1 MiB behind (mikrotext.ws.max-queued-bytes).
+        Member alice = relay.create("Alice", 600);
+        Member bob = relay.joinNew(alice, "Bob");
+        Member carol = relay.joinNew(alice, "Carol");
+        try (Socket b = bob.connect(0); RawSocket stalled = new RawSocket(relay.ws(alice.roomId()))) {
+            stalled.sendText(Json.createObjectBuilder().add("type", "hello").add("token", carol.token()).build().toString());
+            b.next("ready");
+            int count = 20;
+            long started = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                assertEquals(201, alice.post(alice.nextEnvelope(Wire.random(64 * 1024)).build()).status());
+            }
+            assertEquals(count, b.collect(f -> f.getString("type").equals("envelope"), count, 20).size());
+            assertTrue(Duration.ofNanos(System.nanoTime() - started).toSeconds() < 20, "nobody waited for Carol");
+            assertEquals(1013, stalled.readUntilClose(), "the stalled socket is closed, to resume by seq");
+        }
+        try (Socket c = carol.connect(0)) {
+            c.next("ready");
+            assertEquals(20, c.collect(f -> f.getString("type").equals("envelope"), 20, 20).size(),
+                    "Carol catches up by seq when she returns");
+        }
+    }
+
+    @Test
+    void aRoomHoldsAtMost64Participants() {
+        Member alice = relay.create("Alice", 600);
+        for (int i = 2; i <= 64; i++) {
+            relay.joinNew(alice, "Guest " + i);
+        }
+        String invite = relay.invite(alice);
+        Answer full = relay.join(alice.roomId(), invite, "One too many", Wire.p256(), Wire.p256());
+        assertEquals(409, full.status());
+        assertEquals("room-full", full.problemType());
+        assertEquals(64, alice.get("").json().getJsonArray("participants").size());
     }
 
     // ---- lifetime ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Resource;
 import jakarta.ejb.ConcurrencyManagement;
 import jakarta.ejb.ConcurrencyManagementType;
+import jakarta.ejb.DependsOn;
 import jakarta.ejb.EJB;
 import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
@@ -20,7 +21,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.mikrotext.store.boundary.Migrations;
 import org.mikrotext.store.boundary.RoomEndings;
 import org.mikrotext.store.boundary.RoomStore;
 
@@ -32,6 +32,7 @@ import org.mikrotext.store.boundary.RoomStore;
  */
 @Singleton
 @Startup
+@DependsOn("Migrations")
 @ConcurrencyManagement(ConcurrencyManagementType.BEAN)
 @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
 public class ExpirySweeper {
@@ -40,9 +41,6 @@ public class ExpirySweeper {
 
     @Resource
     TimerService timerService;
-
-    @EJB
-    Migrations migrations;
 
     @EJB
     RoomStore store;

@@ -22,7 +22,11 @@ public final class Relay {
             .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
 
     public Relay(URL deployment) {
-        this.base = URI.create("http://127.0.0.1:" + deployment.getPort() + "/");
+        this(deployment.getPort());
+    }
+
+    public Relay(int port) {
+        this.base = URI.create("http://127.0.0.1:" + port + "/");
     }
 
     public URI base() {

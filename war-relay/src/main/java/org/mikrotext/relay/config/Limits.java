@@ -87,7 +87,7 @@ public class Limits {
     Duration helloTimeout;
 
     @Inject
-    @ConfigProperty(name = "mikrotext.ws.max-queued-bytes", defaultValue = "1048576")
+    @ConfigProperty(name = "mikrotext.ws.max-queued-bytes", defaultValue = "4194304")
     int maxQueuedBytes;
 
     @Inject

@@ -14,6 +14,7 @@ import jakarta.websocket.OnClose;
 import jakarta.websocket.OnError;
 import jakarta.websocket.OnMessage;
 import jakarta.websocket.OnOpen;
+import jakarta.websocket.PongMessage;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.PathParam;
 import jakarta.websocket.server.ServerEndpoint;
@@ -99,6 +100,14 @@ public class RoomSocket {
         partial.setLength(0);
         partialBytes = 0;
         handle(text);
+    }
+
+    @OnMessage
+    public void pong(PongMessage pong) {
+        Outbox current = outbox;
+        if (current != null) {
+            current.pong(pong.getApplicationData());
+        }
     }
 
     @OnClose

@@ -3,6 +3,7 @@ package org.mikrotext.relay.envelope.control;
 import jakarta.websocket.SendResult;
 import jakarta.websocket.Session;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.Executor;
@@ -11,9 +12,14 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The frames waiting for one socket: sent asynchronously, one at a time, in order. The queue is bounded in
- * characters; a socket that falls further behind is closed (1013) and catches up by {@code seq} when it returns,
- * so that one slow browser never holds up a room.
+ * The frames waiting for one socket, sent asynchronously, one at a time, in order, so that one slow browser never
+ * holds up a room.
+ *
+ * <p>How far a socket is behind cannot be read from the container, which accepts every asynchronous send into its
+ * own unbounded buffer. So the outbox measures it end to end: after every {@code maxBehind / 8} characters it sends a
+ * WebSocket ping carrying the running count of characters sent, and the browser's automatic pong returns that count
+ * once the browser has read everything before it. A socket with more than {@code maxBehind} characters sent or
+ * queued but not yet read is closed (1013) and catches up by {@code seq} when it returns.
  */
 public class Outbox {
 
@@ -23,17 +29,23 @@ public class Outbox {
 
     private final Session session;
     private final String participantId;
-    private final int maxQueuedChars;
+    private final long maxBehind;
+    private final long pingEvery;
     private final Executor executor;
-    private final Queue<String> queue = new ArrayDeque<>();
+    /** Frames (String) and ping marks (Long), in order. */
+    private final Queue<Object> queue = new ArrayDeque<>();
     private long queuedChars;
+    private long sentChars;
+    private long readChars;
+    private long pingedAt;
     private boolean sending;
     private boolean closed;
 
-    public Outbox(Session session, String participantId, int maxQueuedChars, Executor executor) {
+    public Outbox(Session session, String participantId, int maxBehind, Executor executor) {
         this.session = session;
         this.participantId = participantId;
-        this.maxQueuedChars = maxQueuedChars;
+        this.maxBehind = maxBehind;
+        this.pingEvery = Math.max(1, maxBehind / 8);
         this.executor = executor;
     }
 
@@ -41,33 +53,42 @@ public class Outbox {
         return participantId;
     }
 
-    /** Queues a frame without waiting; closes the socket if its queue would overflow. */
+    /** Queues a frame without waiting; closes the socket if it would fall too far behind. */
     public void offer(String frame) {
-        String first;
+        Object first;
         synchronized (this) {
             if (closed) {
                 return;
             }
-            if (queuedChars + frame.length() > maxQueuedChars) {
+            if (behind() + frame.length() > maxBehind) {
                 closeLocked(CloseCodes.TOO_SLOW, "too far behind; resume by seq");
                 return;
             }
             queue.add(frame);
             queuedChars += frame.length();
-            if (sending) {
-                return;
+            if (sentChars + queuedChars - pingedAt >= pingEvery) {
+                pingedAt = sentChars + queuedChars;
+                queue.add(pingedAt);
             }
-            sending = true;
-            first = queue.poll();
+            first = nextLocked();
         }
         send(first);
     }
 
-    /** Queues a frame, first waiting (up to {@code timeoutMillis}) until at most half the queue is in use. */
+    /** Queues a frame, first waiting (up to {@code timeoutMillis}) until the socket is at most half its limit behind. */
     public void offerWhenRoom(String frame, long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        Object ping = null;
         synchronized (this) {
-            while (!closed && queuedChars > maxQueuedChars / 2) {
+            if (behind() > maxBehind / 2 && pingedAt < sentChars + queuedChars) {
+                pingedAt = sentChars + queuedChars;
+                queue.add(pingedAt);
+                ping = nextLocked();
+            }
+        }
+        send(ping);
+        synchronized (this) {
+            while (!closed && behind() > maxBehind / 2) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     closeLocked(CloseCodes.TOO_SLOW, "too far behind; resume by seq");
@@ -79,6 +100,20 @@ public class Outbox {
         offer(frame);
     }
 
+    /** A pong from the browser: everything sent before its ping has been read. */
+    public void pong(ByteBuffer data) {
+        if (data.remaining() != Long.BYTES) {
+            return;
+        }
+        long mark = data.getLong();
+        synchronized (this) {
+            if (mark <= sentChars && mark > readChars) {
+                readChars = mark;
+                notifyAll();
+            }
+        }
+    }
+
     public synchronized boolean isClosed() {
         return closed || !session.isOpen();
     }
@@ -86,6 +121,19 @@ public class Outbox {
     /** Closes the socket with a code; later frames are dropped. */
     public synchronized void close(int code, String phrase) {
         closeLocked(code, phrase);
+    }
+
+    private long behind() {
+        return sentChars + queuedChars - readChars;
+    }
+
+    /** The next item to send if nothing is being sent now, else null. */
+    private Object nextLocked() {
+        if (sending || queue.isEmpty()) {
+            return null;
+        }
+        sending = true;
+        return queue.poll();
     }
 
     private void closeLocked(int code, String phrase) {
@@ -107,41 +155,47 @@ public class Outbox {
         });
     }
 
-    private void send(String frame) {
+    private void send(Object item) {
+        if (item == null) {
+            return;
+        }
         int[] depth = DEPTH.get();
         if (depth[0] >= MAX_SYNC_DEPTH) {
-            executor.execute(() -> send(frame));
+            executor.execute(() -> send(item));
             return;
         }
         depth[0]++;
         try {
-            session.getAsyncRemote().sendText(frame, result -> sent(frame, result));
-        } catch (RuntimeException e) {
-            sent(frame, new SendResult(e));
+            if (item instanceof String frame) {
+                session.getAsyncRemote().sendText(frame, result -> sent(frame.length(), result));
+            } else {
+                session.getAsyncRemote().sendPing(ByteBuffer.allocate(Long.BYTES).putLong((Long) item).flip());
+                sent(0, new SendResult());
+            }
+        } catch (IOException | RuntimeException e) {
+            sent(0, new SendResult(e));
         } finally {
             depth[0]--;
         }
     }
 
-    private void sent(String frame, SendResult result) {
-        String next;
+    private void sent(int chars, SendResult result) {
+        Object next;
         synchronized (this) {
-            queuedChars = Math.max(0, queuedChars - frame.length());
-            notifyAll();
-            if (!result.isOK() || closed) {
-                sending = false;
-                if (!closed) {
-                    closed = true;
-                    queue.clear();
-                    queuedChars = 0;
-                }
+            sending = false;
+            if (closed) {
                 return;
             }
-            next = queue.poll();
-            if (next == null) {
-                sending = false;
+            if (!result.isOK()) {
+                closed = true;
+                queue.clear();
+                queuedChars = 0;
+                notifyAll();
                 return;
             }
+            queuedChars -= chars;
+            sentChars += chars;
+            next = nextLocked();
         }
         send(next);
     }

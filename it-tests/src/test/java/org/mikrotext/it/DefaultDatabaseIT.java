@@ -1,0 +1,40 @@
+package org.mikrotext.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mikrotext.it.support.Member;
+import org.mikrotext.it.support.MicroProcess;
+import org.mikrotext.it.support.Relay;
+
+/** The zero-configuration default: with no DB_* variables, rooms live in an H2 file and survive a restart. */
+class DefaultDatabaseIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void roomsSurviveARestartOfTheEmbeddedDefault() throws Exception {
+        try (MicroProcess micro = new MicroProcess(dir, Map.of(), List.of("DB_URL", "DB_USER", "DB_PASSWORD"))) {
+            micro.start();
+            Relay relay = new Relay(micro.port());
+            Member alice = relay.create("Alice", 600);
+            Member bob = relay.joinNew(alice, "Bob");
+            assertEquals(201, bob.post(bob.nextEnvelope().build()).status());
+
+            micro.stop();
+            micro.start();
+
+            assertEquals(200, alice.get("").status());
+            assertEquals(2, alice.get("").json().getJsonArray("participants").size());
+            assertEquals(1, alice.get("/envelopes").json().getJsonArray("envelopes").size());
+            assertTrue(Files.exists(dir.resolve("mikrotext-data/mikrotext.mv.db")), "an H2 file database");
+        }
+    }
+}

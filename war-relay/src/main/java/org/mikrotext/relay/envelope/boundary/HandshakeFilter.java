@@ -10,18 +10,22 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.mikrotext.relay.config.Limits;
+import org.mikrotext.relay.limits.control.RateLimiter;
+import org.mikrotext.relay.problem.Problem;
 
 /**
- * Refuses (403) a WebSocket handshake whose {@code Origin} is present and not allowed: allowed are the relay's own
- * origin (the request's {@code Host}), {@code 127.0.0.1}, {@code localhost} and {@code [::1]} on any port, and the
- * origins listed in {@code mikrotext.ws.allowed-origins}. A missing {@code Origin} (not a browser) is allowed: the
- * socket is authenticated by token, never by cookie.
+ * Guards the WebSocket handshake: each counts against its client address's API rate limit (429), and a handshake
+ * whose {@code Origin} is present and not allowed is refused (403). Allowed are the relay's own origin (the request's
+ * {@code Host}), {@code 127.0.0.1}, {@code localhost} and {@code [::1]} on any port, and the origins listed in
+ * {@code mikrotext.ws.allowed-origins}. A missing {@code Origin} (not a browser) is allowed: the socket is
+ * authenticated by token, never by cookie.
  */
 @WebFilter(urlPatterns = "/ws/*", asyncSupported = true)
-public class OriginFilter extends HttpFilter {
+public class HandshakeFilter extends HttpFilter {
 
     private static final long serialVersionUID = 1L;
     private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "localhost", "[::1]");
@@ -29,20 +33,30 @@ public class OriginFilter extends HttpFilter {
     @Inject
     transient Limits limits;
 
+    @Inject
+    transient RateLimiter rates;
+
     @Override
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         String origin = request.getHeader("Origin");
-        if (origin != null && !isAllowed(origin, request.getHeader("Host"))) {
+        if (origin != null && !isAllowed(origin, request.getHeader("Host"), limits.allowedOrigins())) {
             response.sendError(HttpServletResponse.SC_FORBIDDEN);
+            return;
+        }
+        try {
+            rates.take(RateLimiter.Kind.API, request.getRemoteAddr());
+        } catch (Problem limited) {
+            response.setHeader("Retry-After", Long.toString(limited.retryAfterSeconds()));
+            response.sendError(429);
             return;
         }
         chain.doFilter(request, response);
     }
 
-    boolean isAllowed(String origin, String host) {
+    static boolean isAllowed(String origin, String host, List<String> extraOrigins) {
         String normalized = origin.strip().toLowerCase(Locale.ROOT);
-        for (String allowed : limits.allowedOrigins()) {
+        for (String allowed : extraOrigins) {
             if (normalized.equals(trimSlash(allowed.strip().toLowerCase(Locale.ROOT)))) {
                 return true;
             }

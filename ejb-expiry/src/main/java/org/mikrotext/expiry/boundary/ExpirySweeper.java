@@ -21,8 +21,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.metrics.Metadata;
+import org.eclipse.microprofile.metrics.MetricRegistry;
 import org.mikrotext.store.boundary.RoomEndings;
 import org.mikrotext.store.boundary.RoomStore;
+import org.mikrotext.store.control.RoomLog;
 
 /**
  * Deletes expired rooms (with their participants, invites, key wraps and envelopes) and expired invites, in
@@ -56,6 +59,9 @@ public class ExpirySweeper {
     @ConfigProperty(name = "mikrotext.expiry.batch-size", defaultValue = "500")
     int batchSize;
 
+    @Inject
+    MetricRegistry metrics;
+
     private final AtomicBoolean running = new AtomicBoolean();
     private final Clock clock = Clock.systemUTC();
 
@@ -81,13 +87,19 @@ public class ExpirySweeper {
 
     /** Runs one sweep now: batch after batch until no expired room is left. Returns the number of rooms deleted. */
     public int sweep() {
+        long started = System.nanoTime();
         int total = 0;
         List<String> ended;
         do {
             ended = store.deleteExpired(clock.instant().getEpochSecond(), batchSize);
+            ended.forEach(roomId -> RoomLog.log(RoomLog.Event.EXPIRED, roomId));
             endings.ended(ended);
             total += ended.size();
         } while (ended.size() == batchSize);
+        metrics.timer(Metadata.builder().withName("mikrotext.sweep.duration")
+                .withDescription("Duration of expiry sweeps").build()).update(Duration.ofNanos(System.nanoTime() - started));
+        metrics.counter(Metadata.builder().withName("mikrotext.sweep.rooms.deleted")
+                .withDescription("Expired rooms deleted by the sweep, with all their rows").build()).inc(total);
         return total;
     }
 }

@@ -24,7 +24,17 @@ import org.flywaydb.core.Flyway;
         password = "${ENV=DB_PASSWORD:}",
         minPoolSize = 2,
         maxPoolSize = 32,
-        initialPoolSize = 2)
+        initialPoolSize = 2,
+        loginTimeout = 5,
+        properties = {
+            // Survive a database restart without restarting the relay: validate pooled connections, drop them all
+            // when one is found dead, and never keep a request waiting long for a connection.
+            "fish.payara.is-connection-validation-required=true",
+            "fish.payara.connection-validation-method=custom-validation",
+            "fish.payara.validation-classname=org.glassfish.api.jdbc.validation.JDBC40ConnectionValidation",
+            "fish.payara.fail-all-connections=true",
+            "fish.payara.max-wait-time-in-millis=5000"
+        })
 @Singleton
 @Startup
 @TransactionManagement(TransactionManagementType.BEAN)

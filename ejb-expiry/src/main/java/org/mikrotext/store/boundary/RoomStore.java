@@ -57,6 +57,11 @@ public class RoomStore {
         return new RoomView(room, participants(roomId), wrap == null ? null : wrap.getWrapped());
     }
 
+    /** Rooms that exist and have not expired. */
+    public long countActiveRooms(long now) {
+        return em.createNamedQuery(Room.COUNT_ACTIVE, Long.class).setParameter("now", now).getSingleResult();
+    }
+
     public List<Participant> participants(String roomId) {
         return em.createNamedQuery(Participant.FIND_BY_ROOM, Participant.class)
                 .setParameter("roomId", roomId)

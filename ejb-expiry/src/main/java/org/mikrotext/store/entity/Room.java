@@ -11,12 +11,15 @@ import jakarta.persistence.Table;
 @Table(name = "rooms")
 @NamedQuery(name = Room.FIND_EXPIRED_IDS,
         query = "SELECT r.id FROM Room r WHERE r.expiresAt <= :now ORDER BY r.expiresAt")
+@NamedQuery(name = Room.COUNT_ACTIVE,
+        query = "SELECT COUNT(r) FROM Room r WHERE r.expiresAt > :now")
 @NamedQuery(name = Room.DELETE_BY_IDS,
         query = "DELETE FROM Room r WHERE r.id IN :roomIds")
 public class Room {
 
     public static final String FIND_EXPIRED_IDS = "Room.findExpiredIds";
     public static final String DELETE_BY_IDS = "Room.deleteByIds";
+    public static final String COUNT_ACTIVE = "Room.countActive";
 
     @Id
     @Column(name = "id", length = 22)

@@ -65,6 +65,11 @@ public class Problem extends RuntimeException {
         return TYPE_BASE + type;
     }
 
+    /** The problem type's last segment, e.g. {@code bad-signature}. */
+    public String shortType() {
+        return type;
+    }
+
     public String title() {
         return title;
     }

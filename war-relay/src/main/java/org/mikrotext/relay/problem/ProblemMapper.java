@@ -1,27 +1,41 @@
 package org.mikrotext.relay.problem;
 
+import jakarta.inject.Inject;
 import jakarta.json.Json;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
+import java.sql.SQLException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.protocol.MalformedFieldException;
 import org.mikrotext.store.boundary.StoreException;
 
-/** Every error of the REST API as RFC 9457 problem details; never a stack trace, never a 500 for bad input. */
+/**
+ * Every error of the REST API as RFC 9457 problem details; never a stack trace, never a 500 for bad input, and a
+ * 503 with {@code Retry-After} (not a hang) while the database is unreachable.
+ */
 @Provider
 public class ProblemMapper implements ExceptionMapper<Throwable> {
 
     public static final String PROBLEM_JSON = "application/problem+json";
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class.getName());
+    private static final long DATABASE_RETRY_SECONDS = 5;
+
+    @Inject
+    RelayMetrics metrics;
 
     @Override
     public Response toResponse(Throwable thrown) {
-        return toResponse(problemOf(thrown));
+        Problem problem = problemOf(thrown);
+        if (metrics != null) {
+            metrics.rejected(problem.shortType());
+        }
+        return toResponse(problem);
     }
 
     public static Response toResponse(Problem problem) {
@@ -41,7 +55,8 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         return response.build();
     }
 
-    static Problem problemOf(Throwable thrown) {
+    /** The problem that answers {@code thrown}, over REST or WebSocket alike. */
+    public static Problem problemOf(Throwable thrown) {
         Throwable cause = unwrap(thrown);
         if (cause instanceof Problem problem) {
             return problem;
@@ -52,26 +67,39 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         if (cause instanceof MalformedFieldException malformed) {
             return Problems.of(malformed);
         }
-        if (cause instanceof jakarta.json.JsonException || cause instanceof jakarta.json.stream.JsonParsingException) {
+        if (cause instanceof jakarta.json.JsonException) {
             return Problem.badRequest("The body is not valid JSON");
         }
         if (cause instanceof WebApplicationException web) {
             int status = web.getResponse().getStatus();
-            if (status >= 500) {
-                LOG.log(Level.WARNING, "Request failed", cause);
-                return internal();
+            if (status < 500) {
+                Response.Status known = Response.Status.fromStatusCode(status);
+                return new Problem(status, "http-" + status, known == null ? "Request refused" : known.getReasonPhrase(),
+                        null);
             }
-            return new Problem(status, "http-" + status,
-                    Response.Status.fromStatusCode(status) == null ? "Request refused"
-                            : Response.Status.fromStatusCode(status).getReasonPhrase(),
-                    null);
+        }
+        if (isDatabaseUnavailable(thrown)) {
+            LOG.warning("The database is unreachable; answering 503");
+            return new Problem(503, "database-unavailable", "Temporarily unavailable",
+                    "The relay cannot reach its database; retry shortly", DATABASE_RETRY_SECONDS);
         }
         LOG.log(Level.WARNING, "Request failed", cause);
-        return internal();
+        return new Problem(500, "internal", "Internal error", "The relay could not complete the request");
     }
 
-    private static Problem internal() {
-        return new Problem(500, "internal", "Internal error", "The relay could not complete the request");
+    /** A connection failure anywhere in the chain: SQL state class 08, or the pool unable to hand out a connection. */
+    static boolean isDatabaseUnavailable(Throwable thrown) {
+        for (Throwable t = thrown; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+                return true;
+            }
+            if (t instanceof java.sql.SQLTransientConnectionException || t instanceof java.net.ConnectException
+                    || t.getClass().getName().startsWith("jakarta.resource.")
+                    || t.getClass().getName().equals("com.sun.appserv.connectors.internal.api.PoolingException")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Throwable unwrap(Throwable thrown) {

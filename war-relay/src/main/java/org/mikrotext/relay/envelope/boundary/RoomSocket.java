@@ -28,8 +28,10 @@ import org.mikrotext.relay.envelope.control.Envelopes;
 import org.mikrotext.relay.envelope.control.Outbox;
 import org.mikrotext.relay.envelope.control.RoomChannels;
 import org.mikrotext.relay.json.JsonFields;
+import org.mikrotext.relay.limits.control.TokenBucket;
 import org.mikrotext.relay.problem.Problem;
-import org.mikrotext.relay.problem.Problems;
+import org.mikrotext.relay.operations.RelayMetrics;
+import org.mikrotext.relay.problem.ProblemMapper;
 import org.mikrotext.relay.protocol.MalformedFieldException;
 import org.mikrotext.relay.room.control.RoomJson;
 import org.mikrotext.relay.room.control.RoomService;
@@ -64,11 +66,14 @@ public class RoomSocket {
     @Inject
     Limits limits;
 
+    @Inject
+    RelayMetrics metrics;
+
     private Session session;
     private String roomId;
     private final StringBuilder partial = new StringBuilder();
     private long partialBytes;
-    private int rejectedInARow;
+    private TokenBucket floodBudget;
     private volatile Participant participant;
     private volatile Outbox outbox;
     private volatile ScheduledFuture<?> helloTimer;
@@ -121,7 +126,11 @@ public class RoomSocket {
 
     @OnError
     public void error(Throwable error) {
-        LOG.log(Level.FINE, "Socket error: {0}", error.getClass().getName());
+        if (error instanceof java.io.IOException) {
+            LOG.log(Level.FINE, "Socket I/O error: {0}", error.getClass().getName());
+        } else {
+            LOG.log(Level.WARNING, "Socket handler failed", error);
+        }
     }
 
     private void handle(String text) {
@@ -167,6 +176,10 @@ public class RoomSocket {
         } catch (MalformedFieldException e) {
             closeQuietly(CloseCodes.BAD_TOKEN, "hello needs a token");
             return;
+        } catch (RuntimeException e) {
+            Problem p = ProblemMapper.problemOf(e);
+            closeQuietly(CloseCodes.TOO_SLOW, p.title());
+            return;
         }
         cancelHelloTimer();
         Outbox box = new Outbox(session, authenticated.getId(), limits.maxQueuedBytes(), channels.executor());
@@ -182,6 +195,9 @@ public class RoomSocket {
                     .build().toString());
         } catch (StoreException e) {
             closeQuietly(CloseCodes.NO_SUCH_ROOM, "no such room");
+            return;
+        } catch (RuntimeException e) {
+            closeQuietly(CloseCodes.TOO_SLOW, ProblemMapper.problemOf(e).title());
             return;
         }
         channels.executor().execute(() -> {
@@ -200,15 +216,10 @@ public class RoomSocket {
     private void send(JsonObject frame, JsonValue id) {
         try {
             Envelope stored = envelopes.accept(participant, frame);
-            rejectedInARow = 0;
             outbox.offer(withId(Json.createObjectBuilder().add("type", "ack"), id)
                     .add("seq", stored.getSeq()).build().toString());
-        } catch (Problem p) {
-            reject(p, id);
-        } catch (MalformedFieldException e) {
-            reject(Problems.of(e), id);
-        } catch (StoreException e) {
-            Problem p = Problems.of(e);
+        } catch (RuntimeException e) {
+            Problem p = ProblemMapper.problemOf(e);
             if (p.status() == 404) {
                 outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
                 return;
@@ -218,10 +229,19 @@ public class RoomSocket {
     }
 
     private void reject(Problem problem, JsonValue id) {
+        metrics.rejected(problem.shortType());
         outbox.offer(errorFrame(problem.status(), problem.detail(), id));
-        if (problem.status() == 429 && ++rejectedInARow >= limits.floodCloseAfter()) {
+        if (problem.status() == 429 && floodBudget().tryTake(System.nanoTime()) > 0) {
             outbox.close(CloseCodes.FLOODING, "too many frames after being told to slow down");
         }
+    }
+
+    /** How many rate-limited frames a socket may send per rate period before it is closed as a flood. */
+    private TokenBucket floodBudget() {
+        if (floodBudget == null) {
+            floodBudget = new TokenBucket(limits.floodCloseAfter(), limits.sendPeriod().toNanos(), System.nanoTime());
+        }
+        return floodBudget;
     }
 
     private static String errorFrame(int code, String message, JsonValue id) {

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.util.List;
 import org.mikrotext.relay.config.Limits;
 import org.mikrotext.relay.limits.control.RateLimiter;
+import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.problem.Problem;
 import org.mikrotext.relay.protocol.EnvelopeSignatures;
 import org.mikrotext.relay.protocol.Frame;
@@ -37,6 +38,9 @@ public class Envelopes {
     @Inject
     RoomChannels channels;
 
+    @Inject
+    RelayMetrics metrics;
+
     private final Clock clock = Clock.systemUTC();
 
     /** Checks, stores and fans out one envelope from {@code sender}; returns the stored envelope. */
@@ -54,9 +58,11 @@ public class Envelopes {
             throw new Problem(400, "bad-signature", "Bad signature",
                     "The signature does not verify with the sender's registered signing key");
         }
-        return channels.appendAndPublish(sender.getRoomId(),
+        Envelope stored = channels.appendAndPublish(sender.getRoomId(),
                 () -> store.append(sender.getRoomId(), sender.getId(), envelope, clock.instant().getEpochSecond(),
                         limits.maxEnvelopes()));
+        metrics.accepted();
+        return stored;
     }
 
     /** Stored envelopes with {@code seq > after}, in order. */

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.room.control.RoomJson;
 import org.mikrotext.store.boundary.RoomEndings;
 import org.mikrotext.store.boundary.RoomStore;
@@ -42,6 +43,9 @@ public class RoomChannels {
 
     @Inject
     RoomEndings endings;
+
+    @Inject
+    RelayMetrics metrics;
 
     @Resource
     ManagedExecutorService executor;
@@ -84,6 +88,7 @@ public class RoomChannels {
             if (!channel.members.isEmpty()) {
                 String frame = EnvelopeJson.frame(envelope);
                 channel.members.forEach(outbox -> outbox.offer(frame));
+                metrics.delivered(channel.members.size());
             }
             return envelope;
         } finally {
@@ -104,6 +109,7 @@ public class RoomChannels {
                 outbox.offerWhenRoom(EnvelopeJson.frame(envelope), CATCH_UP_WAIT_MILLIS);
                 cursor = envelope.getSeq();
             }
+            metrics.delivered(page.size());
             if (outbox.isClosed()) {
                 return;
             }
@@ -111,14 +117,19 @@ public class RoomChannels {
         Channel channel = channel(roomId);
         channel.lock.lock();
         try {
-            for (Envelope envelope : store.envelopesAfter(roomId, cursor, Integer.MAX_VALUE)) {
-                outbox.offer(EnvelopeJson.frame(envelope));
-            }
+            List<Envelope> tail = store.envelopesAfter(roomId, cursor, Integer.MAX_VALUE);
+            tail.forEach(envelope -> outbox.offer(EnvelopeJson.frame(envelope)));
+            metrics.delivered(tail.size());
             channel.members.add(outbox);
         } finally {
             channel.lock.unlock();
         }
         outbox.offer(participantsFrame(roomId));
+    }
+
+    /** Sockets that are authenticated and receiving their room's live envelopes. */
+    public long openSockets() {
+        return channels.values().stream().mapToLong(channel -> channel.members.size()).sum();
     }
 
     public void detach(String roomId, Outbox outbox) {

@@ -26,6 +26,7 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import java.io.StringReader;
 import java.io.StringReader;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.mikrotext.relay.envelope.control.EnvelopeJson;
 import org.mikrotext.relay.envelope.control.Envelopes;
 import org.mikrotext.relay.limits.control.RateLimiter;
@@ -64,6 +65,10 @@ public class RoomsResource {
     @Context
     UriInfo uriInfo;
 
+    @Operation(summary = "Create a room",
+            description = "Creates a room with the caller as its creator. Body: ttlSeconds (optional, 300..604800, default "
+                    + "86400), pseudonym, signingKey and exchangeKey (base64url SPKI of P-256 public keys). Answers "
+                    + "roomId, participantId, sessionToken (shown only here), expiresAt, keyVersion.")
     @POST
     public Response create(String body) {
         limitAddress(RateLimiter.Kind.JOIN);
@@ -73,6 +78,9 @@ public class RoomsResource {
                 .build();
     }
 
+    @Operation(summary = "View a room",
+            description = "The room as the authenticated participant sees it: expiresAt, keyVersion, the participants with "
+                    + "their public keys, and this participant's key wrap for the current version (or null).")
     @GET
     @Path("{roomId}")
     public String view(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth) {
@@ -80,6 +88,10 @@ public class RoomsResource {
         return RoomJson.view(rooms.view(participant)).build().toString();
     }
 
+    @Operation(summary = "Register a one-time invite",
+            description = "Stores the SHA-256 of an invite token (derived from a secret that stays in the link's fragment) "
+                    + "with the room key wrapped under a key the relay never sees. ttlSeconds defaults to, and is "
+                    + "capped at, the room's remaining lifetime.")
     @POST
     @Path("{roomId}/invites")
     public Response invite(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
@@ -91,6 +103,10 @@ public class RoomsResource {
                 .build();
     }
 
+    @Operation(summary = "Join with an invite",
+            description = "Spends the invite atomically, once, and adds the participant; answers like room creation plus "
+                    + "the wrappedRoomKey. A used invite is 410 invite-used, an expired one 410 invite-expired, an "
+                    + "unknown one 403 invite-invalid.")
     @POST
     @Path("{roomId}/participants")
     public Response join(@PathParam("roomId") String roomId, String body) {
@@ -102,6 +118,9 @@ public class RoomsResource {
                 .build();
     }
 
+    @Operation(summary = "Leave, or remove a participant",
+            description = "A participant removes itself, or the creator removes someone; the session is revoked and its "
+                    + "sockets closed (4403). The creator cannot leave (409): it deletes the room.")
     @DELETE
     @Path("{roomId}/participants/{participantId}")
     public Response remove(@PathParam("roomId") String roomId, @PathParam("participantId") String participantId,
@@ -110,6 +129,9 @@ public class RoomsResource {
         return Response.noContent().build();
     }
 
+    @Operation(summary = "List envelopes",
+            description = "Stored envelopes with seq > after, in seq order; limit defaults to 100, at most 1000. For "
+                    + "clients that cannot hold a WebSocket, and for catching up.")
     @GET
     @Path("{roomId}/envelopes")
     public String envelopes(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
@@ -125,6 +147,9 @@ public class RoomsResource {
         return Json.createObjectBuilder().add("envelopes", list).build().toString();
     }
 
+    @Operation(summary = "Send an envelope",
+            description = "Verifies the envelope's signature with the sender's registered key, refuses replays and stale "
+                    + "key versions, stores it with the next seq and pushes it to the room's sockets. Answers the seq.")
     @POST
     @Path("{roomId}/envelopes")
     public Response send(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
@@ -136,6 +161,8 @@ public class RoomsResource {
                 .build();
     }
 
+    @Operation(summary = "Burn the room",
+            description = "The creator deletes the room and everything in it at once; its sockets are closed with 4410.")
     @DELETE
     @Path("{roomId}")
     public Response delete(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth) {

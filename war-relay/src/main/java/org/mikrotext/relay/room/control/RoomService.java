@@ -21,6 +21,8 @@ import org.mikrotext.store.boundary.RoomStore.Joined;
 import org.mikrotext.store.boundary.RoomStore.RoomView;
 import org.mikrotext.store.entity.Participant;
 import org.mikrotext.store.entity.Participant.Role;
+import org.mikrotext.store.control.RoomLog;
+import org.mikrotext.store.control.RoomLog.Event;
 import org.mikrotext.store.entity.Room;
 
 /** Rooms, invites and membership: every check of PROTOCOL.md's REST rows before the stored state is touched. */
@@ -74,6 +76,7 @@ public class RoomService {
         Participant creator = new Participant(Tokens.newId(), room.getId(), identity.pseudonym(),
                 identity.signingKey(), identity.exchangeKey(), Role.CREATOR, Sessions.hashOf(token), now);
         store.createRoom(room, creator);
+        RoomLog.log(Event.CREATED, room.getId());
         return new Admission(creator, room, room.getKeyVersion(), token, null);
     }
 
@@ -104,6 +107,8 @@ public class RoomService {
         Participant newcomer = new Participant(Tokens.newId(), roomId, identity.pseudonym(), identity.signingKey(),
                 identity.exchangeKey(), Role.MEMBER, Sessions.hashOf(token), now);
         Joined joined = store.join(roomId, hex(Tokens.sha256(inviteToken)), newcomer, now, limits.maxParticipants());
+        RoomLog.log(Event.INVITE_SPENT, roomId);
+        RoomLog.log(Event.JOINED, roomId);
         channels.participantsChanged(roomId);
         return new Admission(joined.participant(), joined.room(), joined.keyVersion(), token, joined.wrappedRoomKey());
     }
@@ -114,6 +119,7 @@ public class RoomService {
             throw Problem.forbidden("Only the creator can remove another participant");
         }
         store.removeParticipant(actor.getRoomId(), participantId, now());
+        RoomLog.log(actor.getId().equals(participantId) ? Event.LEFT : Event.REMOVED, actor.getRoomId());
         channels.removed(actor.getRoomId(), participantId);
         channels.participantsChanged(actor.getRoomId());
     }
@@ -124,6 +130,7 @@ public class RoomService {
             throw Problem.forbidden("Only the creator can delete the room");
         }
         if (store.deleteRoom(actor.getRoomId())) {
+            RoomLog.log(Event.BURNED, actor.getRoomId());
             channels.ended(List.of(actor.getRoomId()));
         }
     }

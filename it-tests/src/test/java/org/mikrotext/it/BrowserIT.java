@@ -1,0 +1,278 @@
+package org.mikrotext.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.mikrotext.it.support.Browser;
+import org.mikrotext.it.support.Database;
+import org.mikrotext.it.support.Relay;
+import org.mikrotext.it.support.Relay.Answer;
+import org.mikrotext.it.support.Wire;
+
+/**
+ * The product end to end: real people's flows in real headless Chromium against the relay WAR on Payara Micro and
+ * PostgreSQL, on http://127.0.0.1 (a secure context, so WebCrypto is available). Screenshots of the main screens go
+ * to {@code it-tests/target/screenshots/}.
+ */
+@ExtendWith(ArquillianExtension.class)
+class BrowserIT {
+
+    private static final Pattern SAFETY_CODE = Pattern.compile("\\d{5}( \\d{5}){7}");
+    private static final Pattern B64U_32 = Pattern.compile("(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])");
+
+    @Deployment(testable = false)
+    static WebArchive deployment() {
+        return RelayDeployment.war();
+    }
+
+    @ArquillianResource
+    URL url;
+
+    String base() {
+        return "http://127.0.0.1:" + url.getPort() + "/";
+    }
+
+    @Test
+    void theClientIsServedWithStrictHeaders() {
+        Relay relay = new Relay(url);
+        for (String path : List.of("", "index.html")) {
+            Answer page = relay.call("GET", path, null, null);
+            assertEquals(200, page.status());
+            var headers = page.response().headers();
+            assertEquals("default-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                    + "form-action 'none'; object-src 'none'", headers.firstValue("Content-Security-Policy").orElse(""));
+            assertEquals("no-referrer", headers.firstValue("Referrer-Policy").orElse(""));
+            assertEquals("no-store", headers.firstValue("Cache-Control").orElse(""));
+            assertEquals("nosniff", headers.firstValue("X-Content-Type-Options").orElse(""));
+            assertFalse(page.body().matches("(?s).*<script(?![^>]*\\bsrc=)[^>]*>.*"), "no inline script");
+            assertFalse(page.body().contains("style="), "no inline style");
+        }
+    }
+
+    @Test
+    void aRoomFromCreationToBurn() throws Exception {
+        List<Browser> browsers = new ArrayList<>();
+        try {
+            Browser alice = open(browsers, "alice");
+            alice.screenshot("01-create");
+            alice.type("#create-pseudonym", "Alice");
+            alice.click("#create-submit");
+            alice.shown("#room-view");
+            assertEquals("connected", alice.waitUntil(d -> connectionState(alice).equals("connected") ? "connected" : null, 20));
+
+            // Alice invites Bob and Carol with two fresh one-time links.
+            String bobLink = inviteLink(alice);
+            String carolLink = inviteLink(alice);
+            assertNotEquals(bobLink, carolLink, "a fresh invite each time");
+            assertTrue(bobLink.startsWith(base() + "#/join/"), bobLink);
+
+            Browser bob = open(browsers, "bob");
+            join(bob, bobLink, "Bob");
+            Browser carol = open(browsers, "carol");
+            join(carol, carolLink, "Carol");
+
+            List<String> expected = new ArrayList<>();
+            for (Browser person : List.of(alice, bob, carol)) {
+                String line = "Hello from " + person.name() + " \u2014 caf\u00e9 \uD83D\uDD10";
+                person.say(line);
+                expected.add(capitalised(person.name()) + ": " + line);
+                for (Browser everyone : List.of(alice, bob, carol)) {
+                    everyone.awaitMessages(expected, 20);
+                }
+            }
+            for (Browser everyone : List.of(alice, bob, carol)) {
+                assertEquals(3, everyone.all("#participants li").size());
+                assertEquals(1, everyone.all("#participants li.you").size());
+                assertEquals(capitalised(everyone.name()), everyone.find("#participants li.you").getText().trim()
+                        .replaceAll("\\s*\\(you\\)\\s*$", ""));
+            }
+            alice.screenshot("03-room");
+
+            // The relay holds only ciphertext: neither the text nor any 32-byte secret of the browsers.
+            String roomId = roomIdOf(alice);
+            assertRelayHoldsNoSecrets(roomId, expected, List.of(alice, bob, carol));
+
+            // Everyone sees the same safety code.
+            String code = safetyCode(alice);
+            assertTrue(SAFETY_CODE.matcher(code).matches(), code);
+            assertEquals(code, safetyCode(bob));
+            assertEquals(code, safetyCode(carol));
+            assertFalse(alice.visible("#safety-warning"));
+
+            // A link that was used already says so and lets no one in.
+            Browser dave = open(browsers, "dave");
+            visit(dave, bobLink);
+            dave.waitUntil(d -> "true".equals(dave.js("return document.documentElement.dataset.ready || ''")), 20);
+            assertFalse(dave.driver().getCurrentUrl().contains("#/join/"), "the fragment leaves the address bar at once");
+            dave.type("#join-pseudonym", "Dave");
+            dave.click("#join-submit");
+            String refusal = dave.waitUntil(d -> {
+                String t = dave.find("#join-error").getText();
+                return t.isBlank() ? null : t;
+            }, 20);
+            assertTrue(refusal.contains("already been used"), refusal);
+            dave.screenshot("04-invite-used");
+            assertEquals(3, Database.count("SELECT COUNT(*) FROM participants WHERE room_id = ?", roomId));
+
+            // A fourth person changes the code for everyone, and the warning shows.
+            join(dave, inviteLink(alice), "Dave");
+            for (Browser everyone : List.of(alice, bob, carol, dave)) {
+                everyone.waitUntil(d -> everyone.all("#participants li").size() == 4, 20);
+            }
+            String newCode = safetyCode(dave);
+            assertNotEquals(code, newCode);
+            for (Browser earlier : List.of(alice, bob, carol)) {
+                earlier.waitUntil(d -> safetyCode(earlier).equals(newCode), 20);
+                earlier.shown("#safety-warning");
+                assertTrue(earlier.text("#safety-warning").contains("changed since you last checked"));
+            }
+            alice.screenshot("05-safety-code-changed");
+            alice.click("#safety-ack");
+            alice.waitUntil(d -> !alice.visible("#safety-warning"), 10);
+
+            // Bob reloads: still in the room, the history is readable, and he keeps chatting.
+            bob.driver().navigate().refresh();
+            bob.waitUntil(d -> "true".equals(bob.js("return document.documentElement.dataset.ready || ''")), 30);
+            bob.shown("#room-view");
+            bob.awaitMessages(expected, 30);
+            bob.say("Back after a reload");
+            expected.add("Bob: Back after a reload");
+            for (Browser everyone : List.of(alice, bob, carol, dave)) {
+                everyone.awaitMessages(expected, 20);
+            }
+
+            // At 360 px the room still works.
+            carol.resize(360, 780);
+            carol.screenshot("06-room-360px");
+            assertTrue(carol.visible("#composer"));
+
+            // Alice burns the room; everyone sees that it has ended.
+            alice.click("#burn");
+            alice.click("#burn-confirm");
+            for (Browser everyone : List.of(alice, bob, carol, dave)) {
+                everyone.shown("#room-ended");
+                assertTrue(everyone.text("#room-ended").contains("This room has ended"), everyone.name());
+            }
+            bob.screenshot("07-ended");
+            assertEquals(0, Database.count("SELECT COUNT(*) FROM envelopes WHERE room_id = ?", roomId));
+            assertEquals(0, Database.count("SELECT COUNT(*) FROM rooms WHERE id = ?", roomId));
+        } finally {
+            browsers.forEach(Browser::close);
+        }
+    }
+
+    private Browser open(List<Browser> browsers, String name) {
+        Browser browser = new Browser(name);
+        browsers.add(browser);
+        return browser.open(base());
+    }
+
+    static String connectionState(Browser browser) {
+        return browser.find("#connection").getAttribute("data-state");
+    }
+
+    static String inviteLink(Browser browser) {
+        String before = browser.find("#invite-link").getAttribute("value");
+        browser.click("#copy-invite");
+        return browser.waitUntil(d -> {
+            String link = browser.find("#invite-link").getAttribute("value");
+            return link != null && !link.isBlank() && !link.equals(before) ? link : null;
+        }, 20);
+    }
+
+    /** Opens a link as a fresh page load (as from a mail or chat), never as a same-page fragment change. */
+    static void visit(Browser browser, String link) {
+        browser.driver().get("about:blank");
+        browser.driver().get(link);
+    }
+
+    static void join(Browser browser, String link, String pseudonym) {
+        visit(browser, link);
+        browser.waitUntil(d -> "true".equals(browser.js("return document.documentElement.dataset.ready || ''")), 20);
+        browser.shown("#join-view");
+        if (pseudonym.equals("Bob")) {
+            browser.screenshot("02-join");
+        }
+        browser.type("#join-pseudonym", pseudonym);
+        browser.click("#join-submit");
+        browser.shown("#room-view");
+        browser.waitUntil(d -> connectionState(browser).equals("connected"), 20);
+    }
+
+    static String safetyCode(Browser browser) {
+        return browser.waitUntil(d -> {
+            String code = browser.find("#safety-code").getText().trim();
+            return SAFETY_CODE.matcher(code).matches() ? code : null;
+        }, 20);
+    }
+
+    static String roomIdOf(Browser browser) {
+        return browser.find("#room-list [data-room-id]").getAttribute("data-room-id");
+    }
+
+    static String capitalised(String s) {
+        return Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+
+    /**
+     * Reads every row the relay holds for the room and finds neither any message text nor any 32-byte value the
+     * browsers keep in their session storage (the room key, session tokens).
+     */
+    static void assertRelayHoldsNoSecrets(String roomId, List<String> lines, List<Browser> browsers) throws Exception {
+        List<byte[]> secrets = new ArrayList<>();
+        for (Browser browser : browsers) {
+            String storage = (String) browser.js("return JSON.stringify(Object.assign({}, sessionStorage));");
+            Matcher m = B64U_32.matcher(storage);
+            while (m.find()) {
+                secrets.add(Wire.unb64(m.group()));
+            }
+        }
+        assertFalse(secrets.isEmpty(), "the browsers hold their room key and session tokens");
+        List<byte[]> needles = new ArrayList<>(secrets);
+        for (String line : lines) {
+            String text = line.substring(line.indexOf(": ") + 2);
+            needles.add(text.getBytes(StandardCharsets.UTF_8));
+        }
+        List<Object[]> rows = new ArrayList<>();
+        rows.addAll(Database.rows("SELECT ciphertext, checkpoint, nonce, signature, chain_id FROM envelopes WHERE room_id = ?", roomId));
+        rows.addAll(Database.rows("SELECT signing_key, exchange_key, pseudonym, token_hash FROM participants WHERE room_id = ?", roomId));
+        rows.addAll(Database.rows("SELECT token_hash, wrapped_room_key FROM invites WHERE room_id = ?", roomId));
+        assertTrue(rows.size() >= 6, "envelopes and participants were stored");
+        for (Object[] row : rows) {
+            for (Object cell : row) {
+                byte[] haystack = cell == null ? new byte[0]
+                        : cell instanceof byte[] b ? b : cell.toString().getBytes(StandardCharsets.UTF_8);
+                for (byte[] needle : needles) {
+                    assertFalse(contains(haystack, needle), "a secret or a message text is stored in the relay");
+                }
+            }
+        }
+    }
+
+    static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,580 @@
+// Per-room crypto and protocol state: the only module that holds key material (room keys, private keys, session
+// tokens, invite secrets, sender chains). The UI gets RoomSession objects with high-level methods and plain events;
+// every secret stays in private fields here or in the vault.
+
+import {
+  SenderChain, ReceiverState, b64uDecode, b64uEncode, createInvite, encryptEnvelope, exportSpki,
+  generateExchangeKeyPair, generateRoomKey, generateSigningKeyPair, inviteTokenFor, openInvite,
+  parseInviteFragment, safetyCode, unwrapFromCreator,
+} from './mtx1.js';
+import { RelayError, RoomConnection, api } from './relay.js';
+import * as vault from './vault.js';
+
+let nextSendId = 1;
+
+/** A failure of a session action that is not a relay refusal (`code` names it). */
+export class SessionError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'SessionError';
+    this.code = code;
+  }
+}
+
+async function newIdentity() {
+  const [signing, exchange] = await Promise.all([generateSigningKeyPair(), generateExchangeKeyPair()]);
+  const [signingKey, exchangeKey] = await Promise.all([exportSpki(signing.publicKey), exportSpki(exchange.publicKey)]);
+  return { signing, exchange, signingKey: b64uEncode(signingKey), exchangeKey: b64uEncode(exchangeKey) };
+}
+
+function timeOf(iso) {
+  const t = Date.parse(iso);
+  return Number.isFinite(t) ? t : null;
+}
+
+function isParticipant(p) {
+  return p && typeof p.participantId === 'string' && typeof p.pseudonym === 'string'
+    && typeof p.signingKey === 'string' && typeof p.exchangeKey === 'string';
+}
+
+/**
+ * One room this person is in. Events (CustomEvent detail):
+ * `message` {seq, senderId, senderName, text, mine, verified}; `outgoing` {id, text, status: 'sending'|'failed'|'done', error};
+ * `participants` [{participantId, pseudonym, role, you}]; `safety` {code, changed}; `state` {state, reason};
+ * `unread` {count}; `expires` {expiresAt}.
+ */
+export class RoomSession extends EventTarget {
+  #record;
+  #token;
+  #rks = new Map();
+  #signing;
+  #exchange;
+  #chain;
+  #receiver;
+  #conn = null;
+  #people = new Map();
+  #participants = [];
+  #participantsKey = '';
+  #messages = [];
+  #outgoing = new Map();
+  #lastSeq = 0;
+  #recvQueue = Promise.resolve();
+  #sendQueue = Promise.resolve();
+  #unread = 0;
+  #safety = { code: '', changed: false };
+  #safetyRun = 0;
+  #state = 'connecting';
+  #endReason = null;
+  #generation = 0;
+  #synced = false;
+
+  /** Use createRoom(), PendingInvite.join() or restoreRooms(). */
+  constructor(record, keys) {
+    super();
+    const { sessionToken, roomKey, previousRoomKeys, ...rest } = record;
+    this.#token = sessionToken;
+    this.#record = { ...rest, people: rest.people ?? {}, readSeq: rest.readSeq ?? 0 };
+    this.#rks.set(record.keyVersion, b64uDecode(roomKey, 32));
+    for (const [v, k] of Object.entries(previousRoomKeys ?? {})) this.#rks.set(Number(v), b64uDecode(k, 32));
+    this.#signing = keys.signing;
+    this.#exchange = keys.exchange;
+    this.#chain = SenderChain.start();
+    this.#receiver = new ReceiverState(record.roomId);
+    for (const [id, p] of Object.entries(this.#record.people)) this.#people.set(id, p);
+  }
+
+  // ------------------------------------------------------------ read-only view for the UI
+
+  /** The room's id (public: it is in the link and the URL of every call). */
+  get roomId() { return this.#record.roomId; }
+  /** This person's participant id in the room. */
+  get participantId() { return this.#record.participantId; }
+  /** This person's pseudonym. */
+  get pseudonym() { return this.#record.pseudonym; }
+  /** True for the room's creator (who can burn it). */
+  get isCreator() { return this.#record.role === 'creator'; }
+  /** A display title: the creator's pseudonym's room. */
+  get title() {
+    const name = this.#record.creatorName;
+    return name ? `\u2068${name}\u2069’s room` : 'Room'; // the name is bidi-isolated
+  }
+  /** Expiry time in ms since the epoch (server clock). */
+  get expiresAt() { return timeOf(this.#record.expiresAt); }
+  /** Connection state: connecting | connected | reconnecting | polling | ended. */
+  get state() { return this.#state; }
+  /** Why the room ended (ended | removed | unauthorized | left), or null. */
+  get endReason() { return this.#endReason; }
+  /** Messages shown so far, in seq order (copies). */
+  get messages() { return this.#messages.map((m) => ({ ...m })); }
+  /** Messages still on their way or refused. */
+  get outgoing() { return [...this.#outgoing.values()].map(({ id, text, status, error }) => ({ id, text, status, error })); }
+  /** The relay's current participant list, yours marked. */
+  get participants() { return this.#participants.map((p) => ({ ...p })); }
+  /** The current safety code and whether it changed since last checked. */
+  get safety() { return { ...this.#safety }; }
+  /** Messages from others not yet read. */
+  get unread() { return this.#unread; }
+
+  // ------------------------------------------------------------ actions
+
+  /** Connect to the relay (hello after=0: the whole retained history is read again). */
+  start() {
+    this.#conn = new RoomConnection({
+      roomId: this.roomId,
+      token: this.#token,
+      after: () => this.#lastSeq,
+      onFrame: (frame) => this.#frame(frame),
+      onState: (state) => this.#setState(state),
+      onEnd: (reason) => this.#destroy(reason),
+    });
+    this.#conn.start();
+    return this;
+  }
+
+  /** Encrypt, sign and send a text message; it is shown when the relay hands it back. */
+  sendText(text) {
+    if (this.#endReason) throw new SessionError('ended', 'This room has ended.');
+    const out = { id: `m${nextSendId++}`, text, status: 'sending', error: null, env: null, via: null };
+    this.#outgoing.set(out.id, out);
+    this.#emit('outgoing', this.#outView(out));
+    this.#sendQueue = this.#sendQueue.then(() => this.#encryptAndTransmit(out)).catch(() => {});
+    return out.id;
+  }
+
+  /** Forget a refused message. */
+  dismiss(id) {
+    const out = this.#outgoing.get(id);
+    if (!out || out.status !== 'failed') return;
+    this.#outgoing.delete(id);
+    this.#emit('outgoing', { ...this.#outView(out), status: 'done' });
+  }
+
+  /** A fresh one-time invite link (registered with the relay before it is returned). */
+  async createInviteLink() {
+    const keyVersion = this.#record.keyVersion;
+    const invite = await createInvite({ roomId: this.roomId, keyVersion, rk: this.#rks.get(keyVersion) });
+    await this.#conn.call('POST', '/invites', {
+      inviteToken: invite.inviteToken, keyVersion, wrappedRoomKey: invite.wrappedRoomKey,
+    });
+    return `${location.origin}/${invite.fragment}`;
+  }
+
+  /** Accept the current safety code as checked. */
+  acknowledgeSafety() {
+    this.#record.checkedCode = this.#safety.code;
+    this.#safety = { code: this.#safety.code, changed: false };
+    this.#persist();
+    this.#emit('safety', this.safety);
+  }
+
+  /** Everything shown so far counts as read. */
+  markRead() {
+    const last = this.#messages.at(-1)?.seq ?? 0;
+    if (this.#unread === 0 && this.#record.readSeq >= last) return;
+    this.#unread = 0;
+    this.#record.readSeq = Math.max(this.#record.readSeq, last);
+    this.#persist();
+    this.#emit('unread', { count: 0 });
+  }
+
+  /** Leave the room (the creator cannot: it burns the room instead; the relay answers 409). */
+  async leave() {
+    if (this.isCreator && !this.#endReason) {
+      throw new SessionError('creator-cannot-leave', 'The creator cannot leave the room; it can end it.');
+    }
+    if (!this.#endReason) {
+      try {
+        await this.#conn.call('DELETE', `/participants/${this.participantId}`);
+      } catch (e) {
+        if (!(e instanceof RelayError) || ![401, 404].includes(e.status)) throw e;
+      }
+    }
+    await this.#destroy('left');
+  }
+
+  /** Delete the room now, for everyone (creator only). */
+  async burn() {
+    try {
+      await this.#conn.call('DELETE', '');
+    } catch (e) {
+      if (!(e instanceof RelayError) || e.status !== 404) throw e;
+    }
+    await this.#destroy('ended');
+  }
+
+  /** Stop the connection without forgetting the room (page teardown). */
+  close() {
+    this.#conn?.stop();
+  }
+
+  // ------------------------------------------------------------ sending
+
+  async #encryptAndTransmit(out) {
+    const keyVersion = this.#record.keyVersion;
+    try {
+      out.env = await encryptEnvelope({
+        roomId: this.roomId, senderId: this.participantId, keyVersion, rk: this.#rks.get(keyVersion),
+        chain: this.#chain, signingKey: this.#signing.privateKey, message: { text: out.text },
+      });
+    } catch {
+      this.#failed(out.id, 0, 'This message could not be encrypted.');
+      return;
+    }
+    await this.#transmit(out);
+  }
+
+  async #transmit(out) {
+    if (this.#endReason) return;
+    if (this.#conn.sendFrame({ ...out.env, type: 'send', id: out.id })) {
+      out.via = this.#generation;
+      return;
+    }
+    out.via = 'rest';
+    try {
+      const { seq } = await this.#conn.call('POST', '/envelopes', out.env);
+      this.#acked(out.id, seq);
+    } catch (e) {
+      this.#failed(out.id, e.status ?? 0, e.detail);
+    }
+  }
+
+  #acked(id, seq) {
+    const out = this.#outgoing.get(id);
+    if (out && Number.isSafeInteger(seq)) out.seq = seq;
+  }
+
+  #failed(id, status, detail) {
+    const out = this.#outgoing.get(id);
+    if (!out || out.status !== 'sending') return;
+    if (status === 409 && /already stored/i.test(detail ?? '')) return; // a resend of a stored envelope
+    out.status = 'failed';
+    out.error = sendErrorText(status);
+    this.#chain = SenderChain.start(); // later messages start at a fresh checkpoint
+    this.#emit('outgoing', this.#outView(out));
+  }
+
+  // A socket dropped before acks came back: the catch-up has shown what was stored; send the rest again.
+  #resendStale() {
+    for (const out of this.#outgoing.values()) {
+      if (out.status === 'sending' && out.env && out.via !== 'rest' && out.via !== this.#generation) {
+        this.#sendQueue = this.#sendQueue.then(() => this.#transmit(out)).catch(() => {});
+      }
+    }
+  }
+
+  #outView(out) {
+    return { id: out.id, text: out.text, status: out.status, error: out.error };
+  }
+
+  // ------------------------------------------------------------ receiving
+
+  #frame(frame) {
+    switch (frame.type) {
+      case 'ready':
+        this.#newLink();
+        this.#room(frame.room);
+        break;
+      case 'room':
+        this.#room(frame.room);
+        break;
+      case 'envelope':
+        this.#envelope(frame);
+        break;
+      case 'participants':
+        this.#applyParticipants(frame.participants);
+        if (!this.#synced) {
+          this.#synced = true;
+          this.#resendStale();
+        }
+        break;
+      case 'ack':
+        this.#acked(frame.id, frame.seq);
+        break;
+      case 'error':
+        if (frame.id != null) this.#failed(frame.id, frame.code, frame.message);
+        break;
+      case 'key-rotated':
+        this.#recvQueue = this.#recvQueue.then(() => this.#adoptKey(frame.keyVersion, frame.wrapped));
+        break;
+      default:
+        break; // pong and frames of later versions
+    }
+  }
+
+  #room(room) {
+    if (!room || typeof room !== 'object') return;
+    if (typeof room.expiresAt === 'string' && room.expiresAt !== this.#record.expiresAt) {
+      this.#record.expiresAt = room.expiresAt;
+      this.#emit('expires', { expiresAt: this.expiresAt });
+    }
+    this.#applyParticipants(room.participants);
+    if (Number.isInteger(room.keyVersion) && room.keyVersion > this.#record.keyVersion) {
+      this.#recvQueue = this.#recvQueue.then(() => this.#adoptKey(room.keyVersion, room.wrapped));
+    }
+  }
+
+  #applyParticipants(list) {
+    if (!Array.isArray(list)) return;
+    const current = list.filter(isParticipant);
+    const key = JSON.stringify(current);
+    if (key === this.#participantsKey) return; // polling hands the same list over and over
+    this.#participantsKey = key;
+    for (const p of current) {
+      this.#people.set(p.participantId, { pseudonym: p.pseudonym, signingKey: p.signingKey, exchangeKey: p.exchangeKey, role: p.role });
+      if (p.role === 'creator') this.#record.creatorName = p.pseudonym;
+    }
+    const quiet = !this.#record.talked; // frames arrive in order: nothing has been said yet
+    this.#participants = current.map((p) => ({
+      participantId: p.participantId, pseudonym: p.pseudonym, role: p.role, you: p.participantId === this.participantId,
+    }));
+    this.#record.people = Object.fromEntries(this.#people);
+    this.#persist();
+    this.#emit('participants', this.participants);
+    this.#refreshSafety(current, quiet);
+  }
+
+  // Until the first message, people are still gathering: each new code counts as checked. From then on, a change
+  // is shown until acknowledged (the code a person may already have compared is no longer the room's).
+  async #refreshSafety(current, quiet = false) {
+    const run = ++this.#safetyRun;
+    const keyVersion = this.#record.keyVersion;
+    let code;
+    try {
+      code = await safetyCode({ roomId: this.roomId, keyVersion, rk: this.#rks.get(keyVersion), participants: current });
+    } catch {
+      code = '';
+    }
+    if (run !== this.#safetyRun) return;
+    if (code && (quiet || !this.#record.checkedCode)) {
+      this.#record.checkedCode = code; // the first code seen counts as checked
+      this.#persist();
+    }
+    this.#safety = { code, changed: Boolean(code) && code !== this.#record.checkedCode };
+    this.#emit('safety', this.safety);
+  }
+
+  #envelope(env) {
+    if (!Number.isSafeInteger(env.seq) || env.seq <= this.#lastSeq) return; // duplicate or stale
+    this.#lastSeq = env.seq;
+    if (!this.#record.talked) {
+      this.#record.talked = true;
+      this.#persist();
+    }
+    let own = null;
+    if (env.senderId === this.participantId) {
+      for (const out of this.#outgoing.values()) {
+        if (out.env?.chainId === env.chainId && out.env.chainIndex === env.chainIndex) own = out;
+      }
+      if (own) this.#outgoing.delete(own.id);
+    }
+    this.#recvQueue = this.#recvQueue.then(() => this.#show(env, own)).catch(() => {});
+  }
+
+  async #show(env, own) {
+    const sender = this.#people.get(env.senderId);
+    const rk = this.#rks.get(env.keyVersion);
+    let text = null;
+    let skip = false;
+    if (sender && rk) {
+      try {
+        const message = await this.#receiver.receive(env, { signingSpki: sender.signingKey, rk });
+        if (typeof message.text === 'string') text = message.text;
+        else skip = true; // a later kind of message this client does not show
+      } catch {
+        text = null;
+      }
+    }
+    if (own) this.#emit('outgoing', { ...this.#outView(own), status: 'done' });
+    if (skip) return;
+    const mine = env.senderId === this.participantId;
+    const message = {
+      seq: env.seq, senderId: env.senderId, senderName: sender?.pseudonym ?? 'Unknown', text, mine,
+      verified: text !== null, createdAt: timeOf(env.createdAt),
+    };
+    this.#messages.push(message);
+    this.#emit('message', { ...message });
+    if (!mine && env.seq > this.#record.readSeq) {
+      this.#unread++;
+      this.#emit('unread', { count: this.#unread });
+    }
+  }
+
+  // A rotated room key, wrapped for us by the creator (ECDH with our exchange key).
+  async #adoptKey(keyVersion, wrapped) {
+    if (!Number.isInteger(keyVersion) || keyVersion <= this.#record.keyVersion || typeof wrapped !== 'string') return;
+    const creator = [...this.#people.values()].find((p) => p.role === 'creator');
+    if (!creator) return;
+    try {
+      const rk = await unwrapFromCreator({
+        roomId: this.roomId, keyVersion, wrapped, recipientExchangePrivateKey: this.#exchange.privateKey,
+        creatorExchangeSpki: creator.exchangeKey, participantId: this.participantId,
+      });
+      this.#rks.set(keyVersion, rk);
+      this.#record.keyVersion = keyVersion;
+      this.#chain = SenderChain.start();
+      this.#persist();
+      this.#refreshSafety(this.#participants.map((p) => ({ participantId: p.participantId, ...this.#people.get(p.participantId) })));
+    } catch {
+      // a wrap that does not open: stay on the old key; sends will be refused with a key-version error
+    }
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  // A new socket (or the switch to polling): frames sent on the old one without an ack are sent again once synced.
+  #newLink() {
+    this.#generation++;
+    this.#synced = false;
+  }
+
+  #setState(state) {
+    if (this.#endReason) return;
+    if (state !== 'connected' && state !== this.#state) this.#newLink();
+    this.#state = state;
+    this.#emit('state', { state, reason: null });
+  }
+
+  async #destroy(reason) {
+    if (this.#endReason) return;
+    this.#endReason = reason;
+    this.#conn?.stop();
+    vault.forgetRoom(this.roomId);
+    await vault.forgetKeys(this.participantId);
+    for (const rk of this.#rks.values()) rk.fill(0);
+    this.#rks.clear();
+    this.#token = null;
+    this.#state = 'ended';
+    for (const out of this.#outgoing.values()) {
+      if (out.status !== 'sending') continue;
+      out.status = 'failed';
+      out.error = 'Not sent: the room has ended.';
+      this.#emit('outgoing', this.#outView(out));
+    }
+    this.#emit('state', { state: 'ended', reason });
+  }
+
+  #persist() {
+    if (this.#endReason) return;
+    const keyVersion = this.#record.keyVersion;
+    const previousRoomKeys = {};
+    for (const [v, k] of this.#rks) if (v !== keyVersion) previousRoomKeys[v] = b64uEncode(k);
+    vault.saveRoom({ ...this.#record, sessionToken: this.#token, roomKey: b64uEncode(this.#rks.get(keyVersion)), previousRoomKeys });
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /** Make, store and start a session from a relay admission (creation or join). */
+  static async admit(admission, { pseudonym, role, rk, identity }) {
+    const record = {
+      roomId: admission.roomId, participantId: admission.participantId, sessionToken: admission.sessionToken,
+      roomKey: b64uEncode(rk), keyVersion: admission.keyVersion, expiresAt: admission.expiresAt, pseudonym, role,
+      people: {}, readSeq: 0,
+    };
+    const keys = { signing: identity.signing, exchange: identity.exchange };
+    await vault.saveKeys(record.participantId, { ...keys, expiresAt: timeOf(record.expiresAt) ?? 0 });
+    vault.saveRoom(record);
+    const session = new RoomSession(record, keys);
+    rk.fill(0);
+    return session.start();
+  }
+}
+
+function sendErrorText(status) {
+  switch (status) {
+    case 0: return 'Not sent: no connection to the relay.';
+    case 409: return 'Not sent: the room’s key changed. Try again.';
+    case 413: return 'Not sent: the message is too long.';
+    case 429: return 'Not sent: you are sending too fast. Wait a few seconds.';
+    case 401:
+    case 403: return 'Not sent: you are no longer in this room.';
+    case 404:
+    case 410: return 'Not sent: the room has ended.';
+    default: return 'Not sent: the relay refused this message.';
+  }
+}
+
+/**
+ * Create a room: the room key and both key pairs are made here, the public keys go to the relay.
+ * Resolves to a started RoomSession; rejects with RelayError.
+ */
+export async function createRoom({ pseudonym, ttlSeconds }) {
+  const identity = await newIdentity();
+  const rk = generateRoomKey();
+  const admission = await api('POST', '/rooms', {
+    body: { ttlSeconds, pseudonym, signingKey: identity.signingKey, exchangeKey: identity.exchangeKey },
+  });
+  return RoomSession.admit(admission, { pseudonym, role: 'creator', rk, identity });
+}
+
+/** An invite read from the address bar; its secret stays in memory, in this object only. */
+export class PendingInvite {
+  #secret;
+
+  /** Use takeInviteFromLocation(). */
+  constructor(roomId, secret) {
+    this.roomId = roomId;
+    this.#secret = secret;
+  }
+
+  /** False when the link was not a well-formed invite. */
+  get valid() {
+    return Boolean(this.#secret);
+  }
+
+  /**
+   * Join with the chosen pseudonym: spends the invite and unwraps the room key.
+   * Resolves to a started RoomSession; rejects with RelayError or SessionError('invite-invalid').
+   */
+  async join(pseudonym) {
+    if (!this.#secret) throw new SessionError('invite-invalid', 'This invite link is not valid.');
+    const secret = this.#secret;
+    const identity = await newIdentity();
+    const admission = await api('POST', `/rooms/${this.roomId}/participants`, {
+      body: {
+        inviteToken: await inviteTokenFor(secret, this.roomId), pseudonym,
+        signingKey: identity.signingKey, exchangeKey: identity.exchangeKey,
+      },
+    });
+    this.#secret = null; // spent, whatever happens next
+    let rk;
+    try {
+      rk = await openInvite({ roomId: this.roomId, keyVersion: admission.keyVersion, secretB64u: secret, wrappedRoomKeyB64u: admission.wrappedRoomKey });
+    } catch {
+      await api('DELETE', `/rooms/${this.roomId}/participants/${admission.participantId}`, { token: admission.sessionToken }).catch(() => {});
+      throw new SessionError('invite-invalid', 'This invite link is not valid.');
+    }
+    return RoomSession.admit(admission, { pseudonym, role: 'member', rk, identity });
+  }
+}
+
+/**
+ * If the address bar holds a join link, read it, remove it from the address bar at once, and return a PendingInvite
+ * (check `valid`); otherwise null.
+ */
+export function takeInviteFromLocation() {
+  const hash = location.hash;
+  if (!hash.startsWith('#/join')) return null;
+  history.replaceState(null, '', location.pathname);
+  const parsed = parseInviteFragment(hash);
+  return parsed ? new PendingInvite(parsed.roomId, parsed.inviteSecret) : new PendingInvite(null, null);
+}
+
+/** The rooms stored for this tab, as started sessions; rooms whose keys are gone are forgotten. */
+export async function restoreRooms() {
+  await vault.sweepExpiredKeys();
+  const sessions = [];
+  for (const record of vault.loadRooms()) {
+    const keys = await vault.loadKeys(record.participantId);
+    let session = null;
+    try {
+      if (keys?.signing?.privateKey && keys.exchange?.privateKey) session = new RoomSession(record, keys);
+    } catch {
+      session = null;
+    }
+    if (session) sessions.push(session.start());
+    else vault.forgetRoom(record.roomId);
+  }
+  return sessions;
+}

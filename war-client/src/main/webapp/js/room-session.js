@@ -281,6 +281,7 @@ export class RoomSession extends EventTarget {
         this.#envelope(frame);
         break;
       case 'participants':
+        this.#learnDeparted(frame.departed);
         this.#applyParticipants(frame.participants);
         if (!this.#synced) {
           this.#synced = true;
@@ -307,9 +308,20 @@ export class RoomSession extends EventTarget {
       this.#record.expiresAt = room.expiresAt;
       this.#emit('expires', { expiresAt: this.expiresAt });
     }
+    this.#learnDeparted(room.departed);
     this.#applyParticipants(room.participants);
     if (Number.isInteger(room.keyVersion) && room.keyVersion > this.#record.keyVersion) {
       this.#recvQueue = this.#recvQueue.then(() => this.#adoptKey(room.keyVersion, room.wrapped));
+    }
+  }
+
+  /** People who left: their names and signing keys still verify what they wrote, for those who joined later. */
+  #learnDeparted(list) {
+    if (!Array.isArray(list)) return;
+    for (const p of list) {
+      if (!p || typeof p.participantId !== 'string' || typeof p.pseudonym !== 'string'
+        || typeof p.signingKey !== 'string' || this.#people.has(p.participantId)) continue;
+      this.#people.set(p.participantId, { pseudonym: p.pseudonym, signingKey: p.signingKey, role: 'left' });
     }
   }
 

@@ -175,6 +175,64 @@ class BrowserIT {
         }
     }
 
+    @Test
+    void pollingWhereSocketsAreBlockedSeveralRoomsAndTheComposer() throws Exception {
+        List<Browser> browsers = new ArrayList<>();
+        try {
+            Browser alice = open(browsers, "alice");
+            alice.type("#create-pseudonym", "Alice");
+            alice.click("#create-submit");
+            alice.waitUntil(d -> connectionState(alice).equals("connected"), 20);
+            String firstRoom = roomIdOf(alice);
+            String link = inviteLink(alice);
+
+            // Bob sits behind a proxy that blocks WebSockets: his client polls and sends by POST, and says so.
+            Browser bob = open(browsers, "bob");
+            bob.blockWebSockets();
+            visit(bob, link);
+            bob.waitUntil(d -> "true".equals(bob.js("return document.documentElement.dataset.ready || ''")), 20);
+            bob.type("#join-pseudonym", "Bob");
+            bob.click("#join-submit");
+            try {
+                bob.waitUntil(d -> connectionState(bob).equals("polling"), 30);
+            } catch (RuntimeException e) {
+                throw new AssertionError("Bob's connection is " + connectionState(bob) + ": " + bob.text("#connection"), e);
+            }
+            assertTrue(bob.text("#connection").contains("Polling"), bob.text("#connection"));
+            alice.say("Can you read me?");
+            bob.awaitMessages(List.of("Alice: Can you read me?"), 20);
+            bob.say("Yes, by polling");
+            alice.awaitMessages(List.of("Alice: Can you read me?", "Bob: Yes, by polling"), 20);
+
+            // The composer: Shift+Enter makes a new line, Enter sends; the log is announced politely.
+            var composer = alice.shown("#composer");
+            composer.sendKeys("line one");
+            composer.sendKeys(org.openqa.selenium.Keys.chord(org.openqa.selenium.Keys.SHIFT, org.openqa.selenium.Keys.ENTER));
+            composer.sendKeys("line two");
+            composer.sendKeys(org.openqa.selenium.Keys.ENTER);
+            bob.awaitMessages(List.of("Alice: Can you read me?", "Bob: Yes, by polling", "Alice: line one\nline two"), 20);
+            assertEquals("log", alice.find("#log").getAttribute("role"));
+            assertEquals("additions", alice.find("#log").getAttribute("aria-relevant"));
+
+            // Alice opens a second room in the same tab; a message in the first shows as unread.
+            alice.click("#new-room");
+            alice.shown("#create-view");
+            alice.type("#create-pseudonym", "Alice");
+            alice.click("#create-submit");
+            alice.waitUntil(d -> alice.all("#room-list [data-room-id]").size() == 2, 20);
+            bob.say("Are you still there?");
+            String unread = "#room-list [data-room-id='" + firstRoom + "'] .unread";
+            alice.waitUntil(d -> alice.visible(unread) && alice.find(unread).getText().trim().equals("1"), 20);
+            alice.screenshot("08-two-rooms-unread");
+            alice.click("#room-list [data-room-id='" + firstRoom + "']");
+            alice.awaitMessages(List.of("Alice: Can you read me?", "Bob: Yes, by polling", "Alice: line one\nline two",
+                    "Bob: Are you still there?"), 20);
+            alice.waitUntil(d -> !alice.visible(unread), 10);
+        } finally {
+            browsers.forEach(Browser::close);
+        }
+    }
+
     private Browser open(List<Browser> browsers, String name) {
         Browser browser = new Browser(name);
         browsers.add(browser);

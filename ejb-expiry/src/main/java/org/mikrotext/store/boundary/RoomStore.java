@@ -26,8 +26,11 @@ public class RoomStore {
     @PersistenceContext(unitName = "mikrotext")
     EntityManager em;
 
-    /** A room as one participant sees it. {@code wrapped} is that participant's key wrap for the current version. */
-    public record RoomView(Room room, List<Participant> participants, byte[] wrapped) {
+    /**
+     * A room as one participant sees it: the current participants, those who left (whose keys still verify what
+     * they wrote), and {@code wrapped}, this participant's key wrap for the current version.
+     */
+    public record RoomView(Room room, List<Participant> participants, List<Participant> departed, byte[] wrapped) {
     }
 
     /** The outcome of a join: the new participant and what the invite handed over. */
@@ -54,7 +57,14 @@ public class RoomStore {
     public RoomView view(String roomId, String participantId, long now) {
         Room room = room(roomId, now).orElseThrow(() -> new StoreException(Reason.ROOM_NOT_FOUND));
         KeyWrap wrap = em.find(KeyWrap.class, new KeyWrapKey(roomId, participantId, room.getKeyVersion()));
-        return new RoomView(room, participants(roomId), wrap == null ? null : wrap.getWrapped());
+        return new RoomView(room, participants(roomId), departed(roomId), wrap == null ? null : wrap.getWrapped());
+    }
+
+    /** Participants who left the room, in the order they left. */
+    public List<Participant> departed(String roomId) {
+        return em.createNamedQuery(Participant.FIND_DEPARTED_BY_ROOM, Participant.class)
+                .setParameter("roomId", roomId)
+                .getResultList();
     }
 
     /** Rooms that exist and have not expired. */
@@ -120,7 +130,8 @@ public class RoomStore {
      */
     public Envelope append(String roomId, String senderId, SignedEnvelope fields, long now, int keepNewest) {
         Room room = lockRoom(roomId, now);
-        if (em.find(Participant.class, senderId) == null) {
+        Participant sender = em.find(Participant.class, senderId);
+        if (sender == null || !sender.isPresent()) {
             throw new StoreException(Reason.PARTICIPANT_NOT_FOUND);
         }
         if (fields.keyVersion() != room.getKeyVersion()) {
@@ -157,17 +168,20 @@ public class RoomStore {
                 .getResultList();
     }
 
-    /** Removes a participant; the creator cannot be removed (it deletes the room instead). */
+    /**
+     * A participant leaves, or is removed: its session is revoked at once, its public keys stay until the room ends.
+     * The creator cannot leave (it deletes the room instead).
+     */
     public void removeParticipant(String roomId, String participantId, long now) {
         lockRoom(roomId, now);
         Participant participant = em.find(Participant.class, participantId);
-        if (participant == null || !participant.getRoomId().equals(roomId)) {
+        if (participant == null || !participant.getRoomId().equals(roomId) || !participant.isPresent()) {
             throw new StoreException(Reason.PARTICIPANT_NOT_FOUND);
         }
         if (participant.isCreator()) {
             throw new StoreException(Reason.CREATOR_CANNOT_LEAVE);
         }
-        em.remove(participant);
+        participant.leave(now);
     }
 
     /** Deletes a room and everything in it; false if there was no such room. */

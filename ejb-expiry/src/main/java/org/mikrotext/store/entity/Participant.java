@@ -14,15 +14,18 @@ import jakarta.persistence.Table;
 @NamedQuery(name = Participant.FIND_BY_TOKEN_HASH,
         query = "SELECT p FROM Participant p WHERE p.tokenHash = :tokenHash")
 @NamedQuery(name = Participant.FIND_BY_ROOM,
-        query = "SELECT p FROM Participant p WHERE p.roomId = :roomId ORDER BY p.joinedAt, p.id")
+        query = "SELECT p FROM Participant p WHERE p.roomId = :roomId AND p.leftAt IS NULL ORDER BY p.joinedAt, p.id")
+@NamedQuery(name = Participant.FIND_DEPARTED_BY_ROOM,
+        query = "SELECT p FROM Participant p WHERE p.roomId = :roomId AND p.leftAt IS NOT NULL ORDER BY p.leftAt, p.id")
 @NamedQuery(name = Participant.COUNT_BY_ROOM,
-        query = "SELECT COUNT(p) FROM Participant p WHERE p.roomId = :roomId")
+        query = "SELECT COUNT(p) FROM Participant p WHERE p.roomId = :roomId AND p.leftAt IS NULL")
 @NamedQuery(name = Participant.DELETE_BY_ROOMS,
         query = "DELETE FROM Participant p WHERE p.roomId IN :roomIds")
 public class Participant {
 
     public static final String FIND_BY_TOKEN_HASH = "Participant.findByTokenHash";
     public static final String FIND_BY_ROOM = "Participant.findByRoom";
+    public static final String FIND_DEPARTED_BY_ROOM = "Participant.findDepartedByRoom";
     public static final String COUNT_BY_ROOM = "Participant.countByRoom";
     public static final String DELETE_BY_ROOMS = "Participant.deleteByRooms";
 
@@ -48,11 +51,15 @@ public class Participant {
     @Column(name = "role", nullable = false)
     private Role role;
 
-    @Column(name = "token_hash", nullable = false)
+    /** SHA-256 of the session token; null once the participant has left. */
+    @Column(name = "token_hash")
     private String tokenHash;
 
     @Column(name = "joined_at", nullable = false)
     private long joinedAt;
+
+    @Column(name = "left_at")
+    private Long leftAt;
 
     protected Participant() {
     }
@@ -67,6 +74,20 @@ public class Participant {
         this.role = role;
         this.tokenHash = tokenHash;
         this.joinedAt = joinedAt;
+    }
+
+    /** Leaves the room: the session is revoked; the public keys stay so that what it wrote can be verified. */
+    public void leave(long epochSecond) {
+        tokenHash = null;
+        leftAt = epochSecond;
+    }
+
+    public boolean isPresent() {
+        return leftAt == null;
+    }
+
+    public Long getLeftAt() {
+        return leftAt;
     }
 
     public boolean isCreator() {

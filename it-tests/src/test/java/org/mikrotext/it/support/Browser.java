@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -54,6 +55,31 @@ public final class Browser implements AutoCloseable {
                 .build();
         this.driver = new ChromeDriver(service, options);
         driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+    }
+
+    /**
+     * Makes every WebSocket of this browser fail to open (error, then close 1006), as behind a proxy that refuses the
+     * upgrade. Installed through the DevTools protocol before any page script runs.
+     */
+    public void blockWebSockets() {
+        driver.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", """
+                window.WebSocket = class BlockedWebSocket extends EventTarget {
+                  static CONNECTING = 0; static OPEN = 1; static CLOSING = 2; static CLOSED = 3;
+                  constructor(url) {
+                    super();
+                    this.url = url; this.readyState = 0;
+                    setTimeout(() => {
+                      this.readyState = 3;
+                      const error = new Event('error');
+                      this.onerror?.(error); this.dispatchEvent(error);
+                      const close = new CloseEvent('close', { code: 1006, wasClean: false });
+                      this.onclose?.(close); this.dispatchEvent(close);
+                    }, 20);
+                  }
+                  send() { throw new DOMException('blocked', 'InvalidStateError'); }
+                  close() {}
+                };
+                """));
     }
 
     public String name() {

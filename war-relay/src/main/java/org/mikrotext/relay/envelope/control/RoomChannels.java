@@ -179,6 +179,7 @@ public class RoomChannels {
         return Json.createObjectBuilder()
                 .add("type", "participants")
                 .add("participants", RoomJson.participants(store.participants(roomId)))
+                .add("departed", RoomJson.departed(store.departed(roomId)))
                 .build().toString();
     }
 

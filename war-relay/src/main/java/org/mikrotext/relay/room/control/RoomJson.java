@@ -40,12 +40,24 @@ public final class RoomJson {
         return array.build();
     }
 
+    /** Who left: enough to name them and to verify what they wrote, nothing more. */
+    public static JsonArray departed(List<Participant> departed) {
+        JsonArrayBuilder array = Json.createArrayBuilder();
+        departed.forEach(p -> array.add(Json.createObjectBuilder()
+                .add("participantId", p.getId())
+                .add("pseudonym", p.getPseudonym())
+                .add("signingKey", Base64Url.encode(p.getSigningKey()))
+                .add("leftAt", time(p.getLeftAt()))));
+        return array.build();
+    }
+
     public static JsonObjectBuilder view(RoomView view) {
         JsonObjectBuilder json = Json.createObjectBuilder()
                 .add("roomId", view.room().getId())
                 .add("expiresAt", time(view.room().getExpiresAt()))
                 .add("keyVersion", view.room().getKeyVersion())
-                .add("participants", participants(view.participants()));
+                .add("participants", participants(view.participants()))
+                .add("departed", departed(view.departed()));
         if (view.wrapped() == null) {
             json.addNull("wrapped");
         } else {

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -61,6 +64,31 @@ class BrowserIT {
             assertFalse(page.body().matches("(?s).*<script(?![^>]*\\bsrc=)[^>]*>.*"), "no inline script");
             assertFalse(page.body().contains("style="), "no inline style");
         }
+    }
+
+    @Test
+    void theServedClientMatchesItsChecksumsAndIntegrityHashes() throws Exception {
+        Relay relay = new Relay(url);
+        String checksums = new String(relay.bytes("checksums.sha256"), StandardCharsets.UTF_8);
+        List<String> lines = checksums.lines().toList();
+        assertTrue(lines.size() >= 8, checksums);
+        for (String line : lines) {
+            String[] parts = line.split("  ", 2);
+            byte[] served = relay.bytes(parts[1]);
+            assertEquals(parts[0], HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(served)),
+                    parts[1]);
+        }
+        String page = new String(relay.bytes("index.html"), StandardCharsets.UTF_8);
+        Matcher tags = Pattern.compile("(?:href|src)=\"([^\"]+)\" integrity=\"sha384-([^\"]+)\"").matcher(page);
+        List<String> checked = new ArrayList<>();
+        while (tags.find()) {
+            byte[] served = relay.bytes(tags.group(1));
+            assertEquals(tags.group(2),
+                    Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-384").digest(served)), tags.group(1));
+            checked.add(tags.group(1));
+        }
+        assertTrue(checked.containsAll(List.of("css/app.css", "js/app.js", "js/mtx1.js", "js/room-session.js")),
+                "the stylesheet, the entry script and every module carry an integrity hash: " + checked);
     }
 
     @Test

@@ -76,6 +76,23 @@ public final class Relay {
         }
     }
 
+    /** The bytes the relay serves at {@code path}, exactly. */
+    public byte[] bytes(String path) {
+        try {
+            HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(base.resolve(path)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException(path + " answered " + response.statusCode());
+            }
+            return response.body();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static JsonObjectBuilder identity(String pseudonym, KeyPair signing, KeyPair exchange) {
         return Json.createObjectBuilder()
                 .add("pseudonym", pseudonym)

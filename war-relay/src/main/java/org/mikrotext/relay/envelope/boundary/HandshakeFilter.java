@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.mikrotext.relay.config.Limits;
+import org.mikrotext.relay.limits.control.ClientAddresses;
 import org.mikrotext.relay.limits.control.RateLimiter;
 import org.mikrotext.relay.problem.Problem;
 
@@ -36,6 +37,9 @@ public class HandshakeFilter extends HttpFilter {
     @Inject
     transient RateLimiter rates;
 
+    @Inject
+    transient ClientAddresses addresses;
+
     @Override
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
@@ -45,7 +49,7 @@ public class HandshakeFilter extends HttpFilter {
             return;
         }
         try {
-            rates.take(RateLimiter.Kind.API, request.getRemoteAddr());
+            rates.take(RateLimiter.Kind.API, addresses.of(request));
         } catch (Problem limited) {
             response.setHeader("Retry-After", Long.toString(limited.retryAfterSeconds()));
             response.sendError(429);

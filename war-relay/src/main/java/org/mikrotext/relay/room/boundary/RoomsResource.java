@@ -29,6 +29,7 @@ import java.io.StringReader;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.mikrotext.relay.envelope.control.EnvelopeJson;
 import org.mikrotext.relay.envelope.control.Envelopes;
+import org.mikrotext.relay.limits.control.ClientAddresses;
 import org.mikrotext.relay.limits.control.RateLimiter;
 import org.mikrotext.relay.problem.Problem;
 import org.mikrotext.relay.room.control.RoomJson;
@@ -58,6 +59,9 @@ public class RoomsResource {
 
     @Inject
     RateLimiter rates;
+
+    @Inject
+    ClientAddresses addresses;
 
     @Context
     HttpServletRequest request;
@@ -176,7 +180,7 @@ public class RoomsResource {
     }
 
     private void limitAddress(RateLimiter.Kind kind) {
-        rates.take(kind, request.getRemoteAddr());
+        rates.take(kind, addresses.of(request));
     }
 
     /** The body as a JSON object; anything else is 400. */

@@ -621,6 +621,54 @@ class RelayIT {
         assertEquals(64, alice.get("").json().getJsonArray("participants").size());
     }
 
+    @Test
+    void theCreatorRotatesTheRoomKeyForTheRemainingParticipants() {
+        Member alice = relay.create("Alice", 600);
+        Member bob = relay.joinNew(alice, "Bob");
+        Member carol = relay.joinNew(alice, "Carol");
+        String openInvite = relay.invite(alice);
+        assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/" + bob.participantId(),
+                alice.token(), null).status());
+        String aliceWrap = Wire.b64(Wire.random(60));
+        String carolWrap = Wire.b64(Wire.random(60));
+        java.util.function.BiFunction<Integer, List<String[]>, String> body = (version, wraps) -> {
+            var array = Json.createArrayBuilder();
+            wraps.forEach(w -> array.add(Json.createObjectBuilder().add("participantId", w[0]).add("wrapped", w[1])));
+            return Json.createObjectBuilder().add("keyVersion", version).add("wraps", array).build().toString();
+        };
+        String keys = "api/rooms/" + alice.roomId() + "/keys";
+        List<String[]> both = List.of(new String[] {alice.participantId(), aliceWrap},
+                new String[] {carol.participantId(), carolWrap});
+
+        assertEquals(403, relay.call("POST", keys, carol.token(), body.apply(2, both)).status(), "creator only");
+        assertEquals(409, relay.call("POST", keys, alice.token(), body.apply(3, both)).status(), "current + 1 only");
+        Answer missing = relay.call("POST", keys, alice.token(), body.apply(2, List.<String[]>of(both.get(0))));
+        assertEquals(400, missing.status());
+        assertEquals("wraps-incomplete", missing.problemType());
+        List<String[]> withBob = new ArrayList<>(both);
+        withBob.add(new String[] {bob.participantId(), aliceWrap});
+        assertEquals(400, relay.call("POST", keys, alice.token(), body.apply(2, withBob)).status(),
+                "who left gets no wrap");
+
+        try (Socket c = carol.connect(0)) {
+            c.next("ready");
+            Answer rotated = relay.call("POST", keys, alice.token(), body.apply(2, both));
+            assertEquals(201, rotated.status(), rotated.body());
+            JsonObject announced = c.next("key-rotated");
+            assertEquals(2, announced.getInt("keyVersion"));
+            assertEquals(carolWrap, announced.getString("wrapped"), "each socket gets its own wrap");
+        }
+        JsonObject view = carol.get("").json();
+        assertEquals(2, view.getInt("keyVersion"));
+        assertEquals(carolWrap, view.getString("wrapped"));
+        assertEquals(aliceWrap, alice.get("").json().getString("wrapped"));
+        assertEquals(409, carol.post(carol.envelope(1, 0, Wire.random(272), carol.signing()).build()).status(),
+                "only the new key version is accepted");
+        assertEquals(201, carol.post(carol.envelope(2, 0, Wire.random(272), carol.signing()).build()).status());
+        assertEquals(403, relay.join(alice.roomId(), openInvite, "Eve", Wire.p256(), Wire.p256()).status(),
+                "outstanding invites are revoked");
+    }
+
     // ---- lifetime ---------------------------------------------------------------------------------------------
 
     @Test

@@ -5,7 +5,10 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.mikrotext.store.boundary.StoreException.Reason;
 import org.mikrotext.store.entity.Envelope;
 import org.mikrotext.store.entity.Invite;
@@ -157,6 +160,27 @@ public class RoomStore {
                     .executeUpdate();
         }
         return envelope;
+    }
+
+    /**
+     * Rotates the room key: {@code keyVersion} must be the current one plus one, and {@code wraps} (participant id to
+     * wrapped key) must cover exactly the current participants. Outstanding invites are revoked. Returns the
+     * participants, whose sockets get their wrap.
+     */
+    public List<Participant> rotate(String roomId, int keyVersion, Map<String, byte[]> wraps, long now) {
+        Room room = lockRoom(roomId, now);
+        if (keyVersion != room.getKeyVersion() + 1) {
+            throw new StoreException(Reason.KEY_VERSION_MISMATCH);
+        }
+        List<Participant> current = participants(roomId);
+        Set<String> ids = current.stream().map(Participant::getId).collect(Collectors.toSet());
+        if (!ids.equals(wraps.keySet())) {
+            throw new StoreException(Reason.WRAPS_INCOMPLETE);
+        }
+        room.rotateTo(keyVersion);
+        wraps.forEach((participantId, wrapped) -> em.persist(new KeyWrap(roomId, participantId, keyVersion, wrapped)));
+        em.createNamedQuery(Invite.REVOKE_OPEN_BY_ROOM).setParameter("roomId", roomId).executeUpdate();
+        return current;
     }
 
     /** Envelopes of a room with {@code seq > after}, in order, at most {@code limit}. */

@@ -18,6 +18,7 @@ public class StoreException extends RuntimeException {
         TOO_MANY_INVITES,
         ROOM_FULL,
         KEY_VERSION_MISMATCH,
+        WRAPS_INCOMPLETE,
         REPLAY,
         CREATOR_CANNOT_LEAVE
     }

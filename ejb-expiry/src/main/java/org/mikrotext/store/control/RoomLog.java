@@ -21,6 +21,7 @@ public final class RoomLog {
         JOINED("participant joined"),
         LEFT("participant left"),
         REMOVED("participant removed"),
+        ROTATED("room key rotated"),
         BURNED("burned by its creator"),
         EXPIRED("expired and deleted");
 

@@ -1,5 +1,6 @@
 package org.mikrotext.relay.json;
 
+import jakarta.json.JsonArray;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
@@ -35,6 +36,18 @@ public final class JsonFields {
             throw new MalformedFieldException(name, "The field '" + name + "' is too long");
         }
         return s;
+    }
+
+    /** An array of at most {@code maxItems} items. */
+    public static JsonArray array(JsonObject json, String name, int maxItems) {
+        JsonValue value = json.get(name);
+        if (!(value instanceof JsonArray array)) {
+            throw new MalformedFieldException(name, "The field '" + name + "' must be an array");
+        }
+        if (array.size() > maxItems) {
+            throw new MalformedFieldException(name, "The field '" + name + "' has more than " + maxItems + " items");
+        }
+        return array;
     }
 
     /** A base64url field of exactly {@code length} decoded bytes. */

@@ -26,6 +26,8 @@ public final class Problems {
             case ROOM_FULL -> Problem.conflict("room-full", "Room is full", "The room has reached its participant limit");
             case KEY_VERSION_MISMATCH -> Problem.conflict("key-version", "Stale key version",
                     "The key version is not the room's current one");
+            case WRAPS_INCOMPLETE -> new Problem(400, "wraps-incomplete", "Key wraps do not match the participants",
+                    "A rotation needs exactly one wrap for every current participant, the creator included");
             case REPLAY -> Problem.conflict("replay", "Replayed envelope",
                     "An envelope with this sender, key version, chain and index is already stored");
             case CREATOR_CANNOT_LEAVE -> Problem.conflict("creator-cannot-leave", "The creator cannot leave",

@@ -21,6 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.mikrotext.relay.operations.RelayMetrics;
+import org.mikrotext.relay.protocol.Base64Url;
 import org.mikrotext.relay.room.control.RoomJson;
 import org.mikrotext.store.boundary.RoomEndings;
 import org.mikrotext.store.boundary.RoomStore;
@@ -91,6 +92,30 @@ public class RoomChannels {
                 metrics.delivered(channel.members.size());
             }
             return envelope;
+        } finally {
+            channel.lock.unlock();
+        }
+    }
+
+    /**
+     * Runs a key rotation (one committed transaction) and tells each open socket of the room its own wrap of the new
+     * key, under the room's lock, so that no envelope of the new version reaches a socket before its key does.
+     */
+    public void rotateAndAnnounce(String roomId, int keyVersion, Map<String, byte[]> wraps, Runnable rotation) {
+        Channel channel = channel(roomId);
+        channel.lock.lock();
+        try {
+            rotation.run();
+            for (Outbox outbox : channel.members) {
+                byte[] wrapped = wraps.get(outbox.participantId());
+                if (wrapped != null) {
+                    outbox.offer(Json.createObjectBuilder()
+                            .add("type", "key-rotated")
+                            .add("keyVersion", keyVersion)
+                            .add("wrapped", Base64Url.encode(wrapped))
+                            .build().toString());
+                }
+            }
         } finally {
             channel.lock.unlock();
         }

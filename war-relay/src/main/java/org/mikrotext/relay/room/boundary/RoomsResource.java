@@ -165,6 +165,21 @@ public class RoomsResource {
                 .build();
     }
 
+    @Operation(summary = "Rotate the room key",
+            description = "The creator sends the next keyVersion (the current one plus 1) and wraps: one "
+                    + "{participantId, wrapped} for every current participant, the creator included, each the new room "
+                    + "key wrapped under an ECDH-derived key the relay never holds. Outstanding invites are revoked, "
+                    + "open sockets get a key-rotated frame, and only envelopes of the new version are accepted.")
+    @POST
+    @Path("{roomId}/keys")
+    public Response rotate(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
+                           String body) {
+        int keyVersion = rooms.rotate(authenticate(roomId, auth), requireBody(body));
+        return Response.status(Response.Status.CREATED)
+                .entity(Json.createObjectBuilder().add("keyVersion", keyVersion).build().toString())
+                .build();
+    }
+
     @Operation(summary = "Burn the room",
             description = "The creator deletes the room and everything in it at once; its sockets are closed with 4410.")
     @DELETE

@@ -3,10 +3,14 @@ package org.mikrotext.relay.room.control;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.Json;
+import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
 import java.time.Clock;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.mikrotext.relay.config.Limits;
 import org.mikrotext.relay.envelope.control.RoomChannels;
 import org.mikrotext.relay.json.JsonFields;
@@ -122,6 +126,33 @@ public class RoomService {
         RoomLog.log(actor.getId().equals(participantId) ? Event.LEFT : Event.REMOVED, actor.getRoomId());
         channels.removed(actor.getRoomId(), participantId);
         channels.participantsChanged(actor.getRoomId());
+    }
+
+    /**
+     * The creator rotates the room key: a wrap of the new key for every current participant (the creator included),
+     * under keys the relay never holds. Outstanding invites are revoked; open sockets get {@code key-rotated}.
+     */
+    public int rotate(Participant actor, JsonObject body) {
+        if (!actor.isCreator()) {
+            throw Problem.forbidden("Only the creator can rotate the room key");
+        }
+        int keyVersion = JsonFields.integer(body, "keyVersion", 2, Integer.MAX_VALUE);
+        JsonArray list = JsonFields.array(body, "wraps", limits.maxParticipants());
+        Map<String, byte[]> wraps = new LinkedHashMap<>();
+        for (JsonValue item : list) {
+            if (!(item instanceof JsonObject wrap)) {
+                throw Problem.badRequest("Each wrap must be an object with participantId and wrapped");
+            }
+            String participantId = JsonFields.string(wrap, "participantId", 22);
+            if (!RoomIds.isWellFormed(participantId)
+                    || wraps.put(participantId, JsonFields.bytes(wrap, "wrapped", WRAPPED_KEY_LENGTH)) != null) {
+                throw Problem.badRequest("Each wrap names one participant, once");
+            }
+        }
+        String roomId = actor.getRoomId();
+        channels.rotateAndAnnounce(roomId, keyVersion, wraps, () -> store.rotate(roomId, keyVersion, wraps, now()));
+        RoomLog.log(Event.ROTATED, roomId);
+        return keyVersion;
     }
 
     /** The creator deletes the room now; its sockets are closed with 4410. */

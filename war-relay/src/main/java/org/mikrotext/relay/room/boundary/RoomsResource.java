@@ -6,6 +6,7 @@ import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonException;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonReader;
 import jakarta.servlet.http.HttpServletRequest;
@@ -102,9 +103,7 @@ public class RoomsResource {
                            String body) {
         Participant participant = authenticate(roomId, auth);
         long expiresAt = rooms.invite(participant, requireBody(body));
-        return Response.status(Response.Status.CREATED)
-                .entity(Json.createObjectBuilder().add("expiresAt", RoomJson.time(expiresAt)).build().toString())
-                .build();
+        return created(Json.createObjectBuilder().add("expiresAt", RoomJson.time(expiresAt)));
     }
 
     @Operation(summary = "Join with an invite",
@@ -160,9 +159,7 @@ public class RoomsResource {
                          String body) {
         Participant participant = authenticate(roomId, auth);
         Envelope stored = envelopes.accept(participant, requireBody(body));
-        return Response.status(Response.Status.CREATED)
-                .entity(Json.createObjectBuilder().add("seq", stored.getSeq()).build().toString())
-                .build();
+        return created(Json.createObjectBuilder().add("seq", stored.getSeq()));
     }
 
     @Operation(summary = "Rotate the room key",
@@ -175,9 +172,7 @@ public class RoomsResource {
     public Response rotate(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
                            String body) {
         int keyVersion = rooms.rotate(authenticate(roomId, auth), requireBody(body));
-        return Response.status(Response.Status.CREATED)
-                .entity(Json.createObjectBuilder().add("keyVersion", keyVersion).build().toString())
-                .build();
+        return created(Json.createObjectBuilder().add("keyVersion", keyVersion));
     }
 
     @Operation(summary = "Burn the room",
@@ -187,6 +182,11 @@ public class RoomsResource {
     public Response delete(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth) {
         rooms.delete(authenticate(roomId, auth));
         return Response.noContent().build();
+    }
+
+    /** 201 with a small JSON answer, for creations that have no resource of their own to point at. */
+    private static Response created(JsonObjectBuilder answer) {
+        return Response.status(Response.Status.CREATED).entity(answer.build().toString()).build();
     }
 
     private Participant authenticate(String roomId, String authorization) {

@@ -105,6 +105,7 @@ class OperationsIT {
             Thread.sleep(4000);
             String afterSweep = relay.call("GET", "metrics", null, null).body();
             assertTrue(metric(afterSweep, "mikrotext_sweep_rooms_deleted_total") >= 1, afterSweep);
+            assertTrue(metric(afterSweep, "mikrotext_sweep_rows_deleted_total") >= 2, "the room and its creator");
             assertTrue(afterSweep.contains("mikrotext_sweep_duration"));
             assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId(), alice.token(), null).status());
 

@@ -89,17 +89,23 @@ public class ExpirySweeper {
     public int sweep() {
         long started = System.nanoTime();
         int total = 0;
+        long rows = 0;
         List<String> ended;
         do {
-            ended = store.deleteExpired(clock.instant().getEpochSecond(), batchSize);
+            RoomStore.Swept swept = store.deleteExpired(clock.instant().getEpochSecond(), batchSize);
+            ended = swept.roomIds();
             ended.forEach(roomId -> RoomLog.log(RoomLog.Event.EXPIRED, roomId));
             endings.ended(ended);
             total += ended.size();
+            rows += swept.rows();
         } while (ended.size() == batchSize);
         metrics.timer(Metadata.builder().withName("mikrotext.sweep.duration")
                 .withDescription("Duration of expiry sweeps").build()).update(Duration.ofNanos(System.nanoTime() - started));
         metrics.counter(Metadata.builder().withName("mikrotext.sweep.rooms.deleted")
-                .withDescription("Expired rooms deleted by the sweep, with all their rows").build()).inc(total);
+                .withDescription("Expired rooms deleted by the sweep").build()).inc(total);
+        metrics.counter(Metadata.builder().withName("mikrotext.sweep.rows.deleted")
+                .withDescription("Rows deleted by the sweep: expired rooms with all their rows, and expired invites")
+                .build()).inc(rows);
         return total;
     }
 }

@@ -218,24 +218,29 @@ public class RoomStore {
         return true;
     }
 
-    /** Deletes one batch of expired rooms with all their rows, and expired invites; returns the rooms deleted. */
-    public List<String> deleteExpired(long now, int batchSize) {
+    /** What one sweep batch deleted: the rooms, and the rows of every table together. */
+    public record Swept(List<String> roomIds, int rows) {
+    }
+
+    /** Deletes one batch of expired rooms with all their rows, and expired invites. */
+    public Swept deleteExpired(long now, int batchSize) {
         List<String> ids = em.createNamedQuery(Room.FIND_EXPIRED_IDS, String.class)
                 .setParameter("now", now)
                 .setMaxResults(batchSize)
                 .getResultList();
-        if (!ids.isEmpty()) {
-            deleteRooms(ids);
-        }
-        em.createNamedQuery(Invite.DELETE_EXPIRED).setParameter("now", now).executeUpdate();
-        return ids;
+        int rows = ids.isEmpty() ? 0 : deleteRooms(ids);
+        rows += em.createNamedQuery(Invite.DELETE_EXPIRED).setParameter("now", now).executeUpdate();
+        return new Swept(ids, rows);
     }
 
-    private void deleteRooms(List<String> ids) {
+    /** Deletes rooms with everything in them; returns the number of rows deleted. */
+    private int deleteRooms(List<String> ids) {
+        int rows = 0;
         for (String query : List.of(Envelope.DELETE_BY_ROOMS, Invite.DELETE_BY_ROOMS, KeyWrap.DELETE_BY_ROOMS,
                 Participant.DELETE_BY_ROOMS, Room.DELETE_BY_IDS)) {
-            em.createNamedQuery(query).setParameter("roomIds", ids).executeUpdate();
+            rows += em.createNamedQuery(query).setParameter("roomIds", ids).executeUpdate();
         }
+        return rows;
     }
 
     private long participantCount(String roomId) {

@@ -1,7 +1,6 @@
 package org.mikrotext.relay.problem;
 
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
@@ -13,6 +12,7 @@ import java.util.logging.Logger;
 import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.protocol.MalformedFieldException;
 import org.mikrotext.store.boundary.StoreException;
+import org.mikrotext.relay.json.JsonIO;
 
 /**
  * Every error of the REST API as RFC 9457 problem details; never a stack trace, never a 500 for bad input, and a
@@ -39,7 +39,7 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
     }
 
     public static Response toResponse(Problem problem) {
-        JsonObjectBuilder body = Json.createObjectBuilder()
+        JsonObjectBuilder body = JsonIO.object()
                 .add("type", problem.type())
                 .add("title", problem.title())
                 .add("status", problem.status());

@@ -1,12 +1,10 @@
 package org.mikrotext.relay.envelope.boundary;
 
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
-import jakarta.json.JsonReader;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import jakarta.websocket.CloseReason;
@@ -18,7 +16,6 @@ import jakarta.websocket.PongMessage;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.PathParam;
 import jakarta.websocket.server.ServerEndpoint;
-import java.io.StringReader;
 import java.util.concurrent.ScheduledFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -39,6 +36,7 @@ import org.mikrotext.relay.room.control.Sessions;
 import org.mikrotext.store.boundary.StoreException;
 import org.mikrotext.store.entity.Envelope;
 import org.mikrotext.store.entity.Participant;
+import org.mikrotext.relay.json.JsonIO;
 
 /**
  * {@code /ws/rooms/{roomId}}: the authenticated push of a room's envelopes. The token arrives in the first frame
@@ -135,9 +133,9 @@ public class RoomSocket {
 
     private void handle(String text) {
         JsonObject frame;
-        try (JsonReader reader = Json.createReader(new StringReader(text))) {
-            frame = reader.readObject();
-        } catch (JsonException | IllegalStateException e) {
+        try {
+            frame = JsonIO.readObject(text);
+        } catch (JsonException e) {
             if (participant == null) {
                 closeQuietly(CloseCodes.BAD_TOKEN, "the first frame must be hello");
             } else {
@@ -157,7 +155,7 @@ public class RoomSocket {
         JsonValue id = frameId(frame);
         switch (type) {
             case "send" -> send(frame, id);
-            case "ping" -> outbox.offer(withId(Json.createObjectBuilder().add("type", "pong"), id).build().toString());
+            case "ping" -> outbox.offer(withId(JsonIO.object().add("type", "pong"), id).build().toString());
             case "hello" -> outbox.offer(errorFrame(400, "Already authenticated", id));
             default -> outbox.offer(errorFrame(400, "Unknown frame type", id));
         }
@@ -187,7 +185,7 @@ public class RoomSocket {
         this.participant = authenticated;
         try {
             var view = rooms.view(authenticated);
-            box.offer(Json.createObjectBuilder()
+            box.offer(JsonIO.object()
                     .add("type", "ready")
                     .add("participantId", authenticated.getId())
                     .add("room", RoomJson.view(view))
@@ -216,7 +214,7 @@ public class RoomSocket {
     private void send(JsonObject frame, JsonValue id) {
         try {
             Envelope stored = envelopes.accept(participant, frame);
-            outbox.offer(withId(Json.createObjectBuilder().add("type", "ack"), id)
+            outbox.offer(withId(JsonIO.object().add("type", "ack"), id)
                     .add("seq", stored.getSeq()).build().toString());
         } catch (RuntimeException e) {
             Problem p = ProblemMapper.problemOf(e);
@@ -245,7 +243,7 @@ public class RoomSocket {
     }
 
     private static String errorFrame(int code, String message, JsonValue id) {
-        return withId(Json.createObjectBuilder().add("type", "error").add("code", code)
+        return withId(JsonIO.object().add("type", "error").add("code", code)
                 .add("message", message == null ? "" : message), id).build().toString();
     }
 

@@ -1,6 +1,5 @@
 package org.mikrotext.relay.envelope.control;
 
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 import org.mikrotext.relay.json.JsonFields;
@@ -8,6 +7,7 @@ import org.mikrotext.relay.protocol.Base64Url;
 import org.mikrotext.relay.room.control.RoomJson;
 import org.mikrotext.store.entity.Envelope;
 import org.mikrotext.store.entity.SignedEnvelope;
+import org.mikrotext.relay.json.JsonIO;
 
 /** Reads the client's envelope fields and writes stored envelopes, the same over REST and WebSocket. */
 public final class EnvelopeJson {
@@ -53,10 +53,10 @@ public final class EnvelopeJson {
 
     /** The {@code envelope} frame of the WebSocket. */
     public static String frame(Envelope e) {
-        return write(e, Json.createObjectBuilder().add("type", "envelope")).build().toString();
+        return write(e, JsonIO.object().add("type", "envelope")).build().toString();
     }
 
     public static JsonObject object(Envelope e) {
-        return write(e, Json.createObjectBuilder()).build();
+        return write(e, JsonIO.object()).build();
     }
 }

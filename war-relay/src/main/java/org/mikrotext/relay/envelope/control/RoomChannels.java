@@ -8,7 +8,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -26,6 +25,7 @@ import org.mikrotext.relay.room.control.RoomJson;
 import org.mikrotext.store.boundary.RoomEndings;
 import org.mikrotext.store.boundary.RoomStore;
 import org.mikrotext.store.entity.Envelope;
+import org.mikrotext.relay.json.JsonIO;
 
 /**
  * The open sockets of each room and the order in which envelopes reach them. Appending an envelope and handing
@@ -109,7 +109,7 @@ public class RoomChannels {
             for (Outbox outbox : channel.members) {
                 byte[] wrapped = wraps.get(outbox.participantId());
                 if (wrapped != null) {
-                    outbox.offer(Json.createObjectBuilder()
+                    outbox.offer(JsonIO.object()
                             .add("type", "key-rotated")
                             .add("keyVersion", keyVersion)
                             .add("wrapped", Base64Url.encode(wrapped))
@@ -201,7 +201,7 @@ public class RoomChannels {
     }
 
     private String participantsFrame(String roomId) {
-        return Json.createObjectBuilder()
+        return JsonIO.object()
                 .add("type", "participants")
                 .add("participants", RoomJson.participants(store.participants(roomId)))
                 .add("departed", RoomJson.departed(store.departed(roomId)))

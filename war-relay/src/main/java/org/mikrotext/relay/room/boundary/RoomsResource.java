@@ -1,14 +1,11 @@
 package org.mikrotext.relay.room.boundary;
 
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonException;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
-import jakarta.json.JsonReader;
-import jakarta.json.JsonReader;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -25,8 +22,6 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import java.io.StringReader;
-import java.io.StringReader;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.mikrotext.relay.envelope.control.EnvelopeJson;
 import org.mikrotext.relay.envelope.control.Envelopes;
@@ -39,6 +34,7 @@ import org.mikrotext.relay.room.control.RoomService.Admission;
 import org.mikrotext.relay.room.control.Sessions;
 import org.mikrotext.store.entity.Envelope;
 import org.mikrotext.store.entity.Participant;
+import org.mikrotext.relay.json.JsonIO;
 
 /** The REST rows of PROTOCOL.md. Thin: limits and authentication, one call into control, the answer. */
 @Path("rooms")
@@ -103,7 +99,7 @@ public class RoomsResource {
                            String body) {
         Participant participant = authenticate(roomId, auth);
         long expiresAt = rooms.invite(participant, requireBody(body));
-        return created(Json.createObjectBuilder().add("expiresAt", RoomJson.time(expiresAt)));
+        return created(JsonIO.object().add("expiresAt", RoomJson.time(expiresAt)));
     }
 
     @Operation(summary = "Join with an invite",
@@ -143,11 +139,11 @@ public class RoomsResource {
         long afterSeq = parse("after", after, 0, Long.MAX_VALUE);
         int max = (int) parse("limit", limit, 1, MAX_PAGE);
         Participant participant = authenticate(roomId, auth);
-        JsonArrayBuilder list = Json.createArrayBuilder();
+        JsonArrayBuilder list = JsonIO.array();
         for (Envelope envelope : envelopes.after(participant.getRoomId(), afterSeq, max)) {
             list.add(EnvelopeJson.object(envelope));
         }
-        return Json.createObjectBuilder().add("envelopes", list).build().toString();
+        return JsonIO.object().add("envelopes", list).build().toString();
     }
 
     @Operation(summary = "Send an envelope",
@@ -159,7 +155,7 @@ public class RoomsResource {
                          String body) {
         Participant participant = authenticate(roomId, auth);
         Envelope stored = envelopes.accept(participant, requireBody(body));
-        return created(Json.createObjectBuilder().add("seq", stored.getSeq()));
+        return created(JsonIO.object().add("seq", stored.getSeq()));
     }
 
     @Operation(summary = "Rotate the room key",
@@ -172,7 +168,7 @@ public class RoomsResource {
     public Response rotate(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
                            String body) {
         int keyVersion = rooms.rotate(authenticate(roomId, auth), requireBody(body));
-        return created(Json.createObjectBuilder().add("keyVersion", keyVersion));
+        return created(JsonIO.object().add("keyVersion", keyVersion));
     }
 
     @Operation(summary = "Burn the room",
@@ -203,9 +199,9 @@ public class RoomsResource {
         if (body == null || body.isBlank()) {
             throw Problem.badRequest("A JSON object body is required");
         }
-        try (JsonReader reader = Json.createReader(new StringReader(body))) {
-            return reader.readObject();
-        } catch (JsonException | IllegalStateException e) {
+        try {
+            return JsonIO.readObject(body);
+        } catch (JsonException e) {
             throw Problem.badRequest("The body must be a JSON object");
         }
     }

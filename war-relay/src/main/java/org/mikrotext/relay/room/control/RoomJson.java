@@ -1,6 +1,5 @@
 package org.mikrotext.relay.room.control;
 
-import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
@@ -11,6 +10,7 @@ import java.util.Locale;
 import org.mikrotext.relay.protocol.Base64Url;
 import org.mikrotext.store.boundary.RoomStore.RoomView;
 import org.mikrotext.store.entity.Participant;
+import org.mikrotext.relay.json.JsonIO;
 
 /** The JSON shapes of rooms and participants, shared by REST answers and WebSocket frames. */
 public final class RoomJson {
@@ -24,7 +24,7 @@ public final class RoomJson {
     }
 
     public static JsonObject participant(Participant p) {
-        return Json.createObjectBuilder()
+        return JsonIO.object()
                 .add("participantId", p.getId())
                 .add("pseudonym", p.getPseudonym())
                 .add("signingKey", Base64Url.encode(p.getSigningKey()))
@@ -35,15 +35,15 @@ public final class RoomJson {
     }
 
     public static JsonArray participants(List<Participant> participants) {
-        JsonArrayBuilder array = Json.createArrayBuilder();
+        JsonArrayBuilder array = JsonIO.array();
         participants.forEach(p -> array.add(participant(p)));
         return array.build();
     }
 
     /** Who left: enough to name them and to verify what they wrote, nothing more. */
     public static JsonArray departed(List<Participant> departed) {
-        JsonArrayBuilder array = Json.createArrayBuilder();
-        departed.forEach(p -> array.add(Json.createObjectBuilder()
+        JsonArrayBuilder array = JsonIO.array();
+        departed.forEach(p -> array.add(JsonIO.object()
                 .add("participantId", p.getId())
                 .add("pseudonym", p.getPseudonym())
                 .add("signingKey", Base64Url.encode(p.getSigningKey()))
@@ -52,7 +52,7 @@ public final class RoomJson {
     }
 
     public static JsonObjectBuilder view(RoomView view) {
-        JsonObjectBuilder json = Json.createObjectBuilder()
+        JsonObjectBuilder json = JsonIO.object()
                 .add("roomId", view.room().getId())
                 .add("expiresAt", time(view.room().getExpiresAt()))
                 .add("keyVersion", view.room().getKeyVersion())

@@ -2,7 +2,6 @@ package org.mikrotext.relay.room.control;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
@@ -28,6 +27,7 @@ import org.mikrotext.store.entity.Participant.Role;
 import org.mikrotext.store.control.RoomLog;
 import org.mikrotext.store.control.RoomLog.Event;
 import org.mikrotext.store.entity.Room;
+import org.mikrotext.relay.json.JsonIO;
 
 /** Rooms, invites and membership: every check of PROTOCOL.md's REST rows before the stored state is touched. */
 @ApplicationScoped
@@ -57,7 +57,7 @@ public class RoomService {
                             byte[] wrappedRoomKey) {
 
         public JsonObject toJson() {
-            var json = Json.createObjectBuilder()
+            var json = JsonIO.object()
                     .add("roomId", room.getId())
                     .add("participantId", participant.getId())
                     .add("sessionToken", sessionToken)

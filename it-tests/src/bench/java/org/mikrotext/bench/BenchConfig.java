@@ -1,0 +1,92 @@
+package org.mikrotext.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Every knob of the benchmark, read from system properties ({@code -Dbench.…} on the Maven command line). The
+ * defaults make a full run take about ten minutes on a 2-core machine.
+ */
+record BenchConfig(
+        Set<String> scenarios,
+        int rooms, int participantsPerRoom, double ratePerParticipant, int textBytes,
+        int warmupSeconds, int fanoutSeconds, int slowSeconds, int kneeSeconds, List<Double> kneeRates,
+        double kneeP99LimitMs, int drainSeconds, int stalledReceiveBuffer,
+        int connectionsTarget, int connectionsSteps, int connectionsPerRoom, int connectionsSocketsPerParticipant,
+        int connectionsInFlight,
+        double quietOtherCores, int quietMaxWaitSeconds,
+        int loops, boolean jfr, int profileSeconds, int nofile, List<String> serverJvmArgs, Map<String, String> relayConfig,
+        String dbUrl, String dbUser, String dbPassword, String command) {
+
+    /** The rate limits the benchmark raises, by configuration only, so that load and setup are not refused. */
+    static Map<String, String> defaultRelayConfig() {
+        Map<String, String> env = new LinkedHashMap<>();
+        // 1,000 envelopes/s per participant, so that the knee can step past the default of 2/s per participant.
+        env.put("MIKROTEXT_RATE_SEND_CAPACITY", "10000");
+        // Setup creates thousands of rooms and joins, and opens 20,000 sockets, all from 127.0.0.1.
+        env.put("MIKROTEXT_RATE_JOIN_CAPACITY", "10000000");
+        env.put("MIKROTEXT_RATE_API_CAPACITY", "100000000");
+        return env;
+    }
+
+    static BenchConfig load() {
+        Map<String, String> relay = defaultRelayConfig();
+        for (String pair : prop("bench.relay.env", "").split(",")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                relay.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+            }
+        }
+        List<Double> rates = new ArrayList<>();
+        for (String r : prop("bench.knee.rates", "50,100,150,200,250,300,350,400,500,600,800,1000,1500,2000").split(",")) {
+            rates.add(Double.parseDouble(r.trim()));
+        }
+        List<String> jvmArgs = new ArrayList<>();
+        for (String a : prop("bench.server.jvmArgs", "-XX:FlightRecorderOptions:stackdepth=256").split("\\s+")) {
+            if (!a.isBlank()) {
+                jvmArgs.add(a);
+            }
+        }
+        String dbUrl = prop("bench.db.url", "");
+        if (dbUrl.isBlank()) {
+            dbUrl = null;
+        }
+        return new BenchConfig(
+                new LinkedHashSet<>(Arrays.asList(prop("bench.scenarios", "fanout,slowConsumer,knee,connections")
+                        .split("\\s*,\\s*"))),
+                intProp("bench.rooms", 100), intProp("bench.participantsPerRoom", 5),
+                Double.parseDouble(prop("bench.ratePerParticipant", "0.2")), intProp("bench.textBytes", 120),
+                intProp("bench.warmup.seconds", 40), intProp("bench.fanout.seconds", 30),
+                intProp("bench.slow.seconds", 30), intProp("bench.knee.seconds", 12), rates,
+                Double.parseDouble(prop("bench.knee.p99LimitMs", "100")), intProp("bench.drain.seconds", 10),
+                intProp("bench.slow.receiveBuffer", 4096),
+                intProp("bench.connections.target", 20000), intProp("bench.connections.steps", 5),
+                intProp("bench.connections.perRoom", 10), intProp("bench.connections.socketsPerParticipant", 4),
+                intProp("bench.connections.inFlight", 200),
+                Double.parseDouble(prop("bench.quiet.otherCores", "0.3")), intProp("bench.quiet.maxWaitSeconds", 180),
+                intProp("bench.client.threads", 2), Boolean.parseBoolean(prop("bench.jfr", "true")),
+                intProp("bench.profile.seconds", 12),
+                intProp("bench.nofile", 65536), jvmArgs, relay,
+                dbUrl, prop("bench.db.user", "postgres"), prop("bench.db.password", "postgres"),
+                prop("bench.command", "./mvnw -B -pl it-tests -am -Pbench verify"));
+    }
+
+    boolean runs(String scenario) {
+        return scenarios.contains(scenario);
+    }
+
+    private static String prop(String name, String fallback) {
+        String v = System.getProperty(name);
+        // An unset ${env.X} in the profile arrives literally: treat it as not given.
+        return v == null || v.isBlank() || v.startsWith("${") ? fallback : v.trim();
+    }
+
+    private static int intProp(String name, int fallback) {
+        return Integer.parseInt(prop(name, Integer.toString(fallback)));
+    }
+}

@@ -1,0 +1,271 @@
+package org.mikrotext.bench;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The relay under test: {@code java -jar payara-micro.jar --deploy mikrotext.war} as a child process, started
+ * through {@code /bin/sh} so that its open-file limit can be raised first, with the relay's configuration given
+ * only through environment variables. Knows its PID for RSS, heap (jcmd) and JFR.
+ */
+final class BenchServer implements AutoCloseable {
+
+    private static final Pattern HEAP_USED = Pattern.compile("(?m)^\\s*\\S.*?heap\\s+total\\s+(\\d+)K,\\s+used\\s+(\\d+)K");
+
+    private final Path dir;
+    private final int port;
+    private final Map<String, String> relayConfig;
+    private final String jvm;
+    private Process process;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    BenchServer(Path dir, Map<String, String> relayConfig) {
+        this.dir = dir;
+        this.port = freePort();
+        this.relayConfig = relayConfig;
+        this.jvm = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    int port() {
+        return port;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    URI base() {
+        return URI.create("http://127.0.0.1:" + port + "/");
+    }
+
+    Path log() {
+        return dir.resolve("server.log");
+    }
+
+    /** Starts the server with {@code nofile} as its wished open-file limit and waits until the relay answers. */
+    BenchServer start(int nofile, List<String> jvmArgs, Map<String, String> database) throws IOException,
+            InterruptedException {
+        List<String> command = new ArrayList<>(List.of("/bin/sh", "-c",
+                // Raise the hard limit if we may (root with CAP_SYS_RESOURCE), then the soft one as far as allowed.
+                "ulimit -H -n " + nofile + " 2>/dev/null; ulimit -S -n " + nofile + " 2>/dev/null"
+                        + " || ulimit -S -n \"$(ulimit -H -n)\"; exec \"$@\"", "sh", jvm));
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-jar", System.getProperty("payara.microJar"),
+                "--deploy", System.getProperty("mikrotext.it.war"),
+                "--contextroot", "/", "--port", Integer.toString(port), "--nocluster"));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()));
+        // The relay's configuration comes from this benchmark only, not from the failsafe settings of the ITs.
+        builder.environment().keySet().removeIf(k -> k.startsWith("MIKROTEXT_"));
+        builder.environment().putAll(database);
+        builder.environment().putAll(relayConfig);
+        process = builder.start();
+        awaitReady(Duration.ofSeconds(240));
+        return this;
+    }
+
+    private void awaitReady(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Payara Micro ended during start; see " + log());
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base().resolve("api/rooms/" + "A".repeat(22)))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 404 && r.body().contains("room-not-found")) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(500);
+        }
+        throw new IllegalStateException("Payara Micro did not start within " + timeout + "; see " + log());
+    }
+
+    /** The relay's OpenMetrics text, as name (with labels) to value. */
+    Map<String, Double> metrics() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(base().resolve("metrics"))
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            for (String line : r.body().split("\n")) {
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                int space = line.lastIndexOf(' ');
+                if (space > 0) {
+                    try {
+                        out.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+                    } catch (NumberFormatException e) {
+                        // a timestamp or an odd line
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // metrics are informative only
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out;
+    }
+
+    /** The first metric whose name (without labels) is {@code name}, or -1. */
+    double metric(String name) {
+        return metric(metrics(), name);
+    }
+
+    static double metric(Map<String, Double> metrics, String name) {
+        for (Map.Entry<String, Double> e : metrics.entrySet()) {
+            String key = e.getKey();
+            if (key.equals(name) || key.startsWith(name + "{")) {
+                return e.getValue();
+            }
+        }
+        return -1;
+    }
+
+    /** Resident set size in bytes, from /proc. */
+    long rssBytes() {
+        return ProcStats.statusKb(process.pid(), "VmRSS") * 1024;
+    }
+
+    int openFiles() {
+        File[] fds = new File("/proc/" + process.pid() + "/fd").listFiles();
+        return fds == null ? -1 : fds.length;
+    }
+
+    long openFileLimit() {
+        return ProcStats.openFileLimit(process.pid());
+    }
+
+    /** Runs two full GCs and returns the heap in use afterwards (bytes), from {@code jcmd GC.heap_info}. */
+    long heapUsedAfterGc() throws IOException, InterruptedException {
+        jcmd("GC.run");
+        jcmd("GC.run");
+        return heapUsed();
+    }
+
+    long heapUsed() throws IOException, InterruptedException {
+        String info = jcmd("GC.heap_info");
+        Matcher m = HEAP_USED.matcher(info);
+        if (!m.find()) {
+            throw new IllegalStateException("Unexpected GC.heap_info output: " + info);
+        }
+        return Long.parseLong(m.group(2)) * 1024;
+    }
+
+    long heapCommitted() throws IOException, InterruptedException {
+        Matcher m = HEAP_USED.matcher(jcmd("GC.heap_info"));
+        return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+    }
+
+    /**
+     * A diagnostic command in the server, through the attach API when this JVM may use it (no extra JVM started,
+     * which matters on two cores), else through the {@code jcmd} tool.
+     */
+    String jcmd(String... args) throws IOException, InterruptedException {
+        String line = String.join(" ", args);
+        try {
+            synchronized (this) {
+                if (attached == null && !attachFailed) {
+                    attached = com.sun.tools.attach.VirtualMachine.attach(Long.toString(process.pid()));
+                    executeJCmd = Class.forName("sun.tools.attach.HotSpotVirtualMachine")
+                            .getMethod("executeJCmd", String.class);
+                }
+            }
+            if (attached != null) {
+                try (java.io.InputStream in = (java.io.InputStream) executeJCmd.invoke(attached, line)) {
+                    // Read with offset 0 only: the attach stream's read(byte[], off, len) misreads a non-zero
+                    // offset on JDK 17, which cuts readAllBytes() off after 4096 bytes.
+                    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                    byte[] buffer = new byte[8192];
+                    int n;
+                    while ((n = in.read(buffer)) > 0) {
+                        out.write(buffer, 0, n);
+                    }
+                    return out.toString(StandardCharsets.UTF_8);
+                }
+            }
+        } catch (ReflectiveOperationException | RuntimeException | com.sun.tools.attach.AttachNotSupportedException
+                 | IOException e) {
+            attachFailed = true;
+            attached = null;
+        }
+        return jcmdTool(args);
+    }
+
+    private com.sun.tools.attach.VirtualMachine attached;
+    private java.lang.reflect.Method executeJCmd;
+    private boolean attachFailed;
+
+    private String jcmdTool(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString());
+        command.add(Long.toString(process.pid()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+        }
+        return new String(out, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Starts a JFR recording with the JDK's {@code default} settings (the {@code profile} settings record so many
+     * contended-lock events here that the relay collapses under them at saturation).
+     */
+    void jfrStart(String name) throws IOException, InterruptedException {
+        jcmd("JFR.start", "name=" + name, "settings=default");
+    }
+
+    /** Stops a JFR recording and writes it to {@code file}. */
+    void jfrStop(String name, Path file) throws IOException, InterruptedException {
+        Files.deleteIfExists(file);
+        jcmd("JFR.stop", "name=" + name, "filename=" + file.toAbsolutePath());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (attached != null) {
+            try {
+                attached.detach();
+            } catch (IOException e) {
+                // the server is ending anyway
+            }
+        }
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,454 @@
+package org.mikrotext.bench;
+
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.json.JsonValue;
+import jakarta.json.stream.JsonGenerator;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The benchmark's results: {@code result.json} (the fields the issue asks for, and more) and the printed table. */
+final class Report {
+
+    final BenchConfig cfg;
+    final Map<String, Object> reference = new LinkedHashMap<>();
+    final Map<String, Object> machineDetail = machine();
+    LoadPhase fanout;
+    LoadPhase slow;
+    final List<LoadPhase> kneeSteps = new ArrayList<>();
+    LoadPhase kneeLastGood;
+    LoadPhase kneeFirstBad;
+    LoadPhase profiled;
+    LoadPhase profiledFanout;
+    final Map<String, Object> heapAfterGc = new LinkedHashMap<>();
+    Map<String, Object> connections;
+    long verifiedSamples;
+    List<String> disturbed = List.of();
+    String log;
+    List<String> serverJvmArgs;
+    Map<String, Object> relayWar = Map.of();
+    long serverFileLimit;
+
+    Report(BenchConfig cfg) {
+        this.cfg = cfg;
+    }
+
+    String machineLine() {
+        return String.format("%d cores (%s), %.1f GiB memory, %s %s; load generator, relay and PostgreSQL share "
+                        + "these cores", machineDetail.get("cores"), machineDetail.get("cpu"),
+                ((Number) machineDetail.get("memoryBytes")).longValue() / 1073741824.0,
+                System.getProperty("java.vm.name"), System.getProperty("java.runtime.version"));
+    }
+
+    private static Map<String, Object> machine() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        String cpu = "unknown CPU";
+        for (String line : ProcStats.read("/proc/cpuinfo").split("\n")) {
+            if (line.startsWith("model name")) {
+                cpu = line.substring(line.indexOf(':') + 1).trim();
+                break;
+            }
+        }
+        m.put("cpu", cpu);
+        long memKb = 0;
+        for (String line : ProcStats.read("/proc/meminfo").split("\n")) {
+            if (line.startsWith("MemTotal:")) {
+                memKb = Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        m.put("memoryBytes", memKb * 1024);
+        m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        m.put("javaHome", System.getProperty("java.home"));
+        m.put("kernel", ProcStats.read("/proc/sys/kernel/osrelease").trim());
+        return m;
+    }
+
+    // ------------------------------------------------------------------------------------------------ JSON
+
+    String json() {
+        JsonObjectBuilder root = Json.createObjectBuilder();
+        root.add("machine", machineLine());
+        root.add("fanout", fanoutJson());
+        root.add("knee", kneeJson());
+        root.add("connections", connectionsJson());
+        root.add("slowConsumer", slowJson());
+        root.add("command", cfg.command());
+        root.add("machineDetail", toJson(machineDetail));
+        root.add("sharedMachine", "The load generator (one JVM), the relay (Payara Micro) and PostgreSQL run on the "
+                + "same cores; cpuCores in each phase says who used how much.");
+        root.add("rateLimitsRaisedByConfiguration", toJson(cfg.relayConfig()));
+        root.add("relayConfigNote", "Only the rate limits above differ from the relay's defaults; they were raised "
+                + "through environment variables (MicroProfile Config), no code was changed. The fan-out rate per "
+                + "participant stays within the default limit (20 per 10 s).");
+        root.add("serverJvmArgs", toJson(serverJvmArgs));
+        root.add("relayWar", toJson(relayWar));
+        root.add("reference", toJson(reference));
+        root.add("disturbedPhases", toJson(disturbed));
+        root.add("targets", targetsJson());
+        root.add("kneeSteps", phasesJson(kneeSteps));
+        List<LoadPhase> profiles = new ArrayList<>();
+        if (profiled != null) {
+            profiles.add(profiled);
+        }
+        if (profiledFanout != null) {
+            profiles.add(profiledFanout);
+        }
+        root.add("profiledPhases", phasesJson(profiles));
+        root.add("relayHeapUsedAfterFullGcBytes", toJson(heapAfterGc));
+        root.add("endToEndChecks", Json.createObjectBuilder()
+                .add("deliveredEnvelopesVerifiedAndDecrypted", verifiedSamples)
+                .add("mtx1VectorsChecked", ((Number) reference.getOrDefault("mtx1VectorsChecked", 0)).intValue()));
+        root.add("config", Json.createObjectBuilder()
+                .add("rooms", cfg.rooms()).add("participantsPerRoom", cfg.participantsPerRoom())
+                .add("ratePerParticipant", cfg.ratePerParticipant()).add("textBytes", cfg.textBytes())
+                .add("warmupSeconds", cfg.warmupSeconds()).add("fanoutSeconds", cfg.fanoutSeconds())
+                .add("slowSeconds", cfg.slowSeconds()).add("kneeSeconds", cfg.kneeSeconds())
+                .add("kneeRates", toJson(cfg.kneeRates())).add("kneeP99LimitMs", cfg.kneeP99LimitMs())
+                .add("drainSeconds", cfg.drainSeconds()).add("stalledReceiveBuffer", cfg.stalledReceiveBuffer())
+                .add("connectionsTarget", cfg.connectionsTarget()).add("connectionsSteps", cfg.connectionsSteps())
+                .add("jfr", cfg.jfr()));
+        StringWriter out = new StringWriter();
+        try (var writer = Json.createWriterFactory(Map.of(JsonGenerator.PRETTY_PRINTING, true)).createWriter(out)) {
+            writer.writeObject(root.build());
+        }
+        return out.toString().trim() + "\n";
+    }
+
+    private JsonObject fanoutJson() {
+        JsonObjectBuilder b = Json.createObjectBuilder();
+        if (fanout == null) {
+            return b.add("rooms", 0).add("participantsPerRoom", 0).add("seconds", 0).add("acceptedPerSec", 0)
+                    .add("deliveredPerSec", 0).add("p50Ms", 0).add("p99Ms", 0).add("maxMs", 0).add("errors", 0)
+                    .add("skipped", true).build();
+        }
+        LoadPhase.Percentiles l = fanout.latency();
+        b.add("rooms", fanout.rooms).add("participantsPerRoom", fanout.participantsPerRoom)
+                .add("seconds", fanout.seconds)
+                .add("acceptedPerSec", r1(fanout.acceptedPerSec())).add("deliveredPerSec", r1(fanout.deliveredPerSec()))
+                .add("p50Ms", l.p50()).add("p99Ms", l.p99()).add("maxMs", l.max()).add("errors", fanout.errorCount());
+        details(b, fanout);
+        return b.build();
+    }
+
+    private JsonObject kneeJson() {
+        JsonObjectBuilder b = Json.createObjectBuilder();
+        if (kneeLastGood == null) {
+            b.add("acceptedPerSec", 0).add("deliveredPerSec", 0).add("p99Ms", 0);
+            b.add("note", kneeSteps.isEmpty() ? "not run" : "even the first step was past the knee");
+        } else {
+            b.add("acceptedPerSec", r1(kneeLastGood.acceptedPerSec()))
+                    .add("deliveredPerSec", r1(kneeLastGood.deliveredPerSec()))
+                    .add("p99Ms", kneeLastGood.latency().p99())
+                    .add("offeredPerSec", kneeLastGood.rate)
+                    .add("p50Ms", kneeLastGood.latency().p50())
+                    .add("cpuCores", cpuJson(kneeLastGood.cpu));
+        }
+        b.add("rule", "load rises step by step (envelopes/s offered by all participants together); a step is good "
+                + "while p99 <= " + cfg.kneeP99LimitMs() + " ms, there are no errors and >= 90% of the offered rate "
+                + "is accepted; the knee is the last good step");
+        if (kneeFirstBad != null) {
+            LoadPhase.Percentiles l = kneeFirstBad.latency();
+            b.add("firstBadStep", Json.createObjectBuilder().add("offeredPerSec", kneeFirstBad.rate)
+                    .add("acceptedPerSec", r1(kneeFirstBad.acceptedPerSec()))
+                    .add("deliveredPerSec", r1(kneeFirstBad.deliveredPerSec()))
+                    .add("p99Ms", l.p99()).add("maxMs", l.max()).add("errors", kneeFirstBad.errorCount())
+                    .add("cpuCores", cpuJson(kneeFirstBad.cpu)));
+        } else if (!kneeSteps.isEmpty()) {
+            b.add("firstBadStep", JsonValue.NULL);
+            b.add("note", "no step passed the limits; the knee is at or above the highest step offered");
+        }
+        return b.build();
+    }
+
+    private JsonObject connectionsJson() {
+        if (connections == null) {
+            return Json.createObjectBuilder().add("sockets", 0).add("heapBytesPerSocket", 0)
+                    .add("rssBytesPerSocket", 0).add("skipped", true).build();
+        }
+        return toJson(connections).asJsonObject();
+    }
+
+    private JsonObject slowJson() {
+        JsonObjectBuilder b = Json.createObjectBuilder();
+        if (slow == null || fanout == null) {
+            return b.add("p99MsWithout", 0).add("p99MsWith", 0).add("skipped", true).build();
+        }
+        double without = fanout.latency(0, 1).p99();
+        double with = slow.latency(0, 1).p99();
+        b.add("p99MsWithout", without).add("p99MsWith", with)
+                .add("ratio", without == 0 ? 0 : r2(with / without))
+                .add("roomMatesP99MsWithout", fanout.latency(1).p99())
+                .add("roomMatesP99MsWith", slow.latency(1).p99())
+                .add("roomMatesRatio", fanout.latency(1).p99() == 0 ? 0
+                        : r2(slow.latency(1).p99() / fanout.latency(1).p99()))
+                .add("errorsWith", slow.errorCount())
+                .add("stalledSocketStillOpenAtEnd", slow.stalledSocketOpenAtEnd)
+                .add("acceptedPerSecWith", r1(slow.acceptedPerSec()))
+                .add("deliveredPerSecWith", r1(slow.deliveredPerSec()))
+                .add("seconds", slow.seconds)
+                .add("stalledReceiveBufferBytes", cfg.stalledReceiveBuffer())
+                .add("how", "'without' is the fan-out phase, 'with' the same load again while one participant "
+                        + "(in room 0) reads nothing from its socket (it says hello on a socket with a "
+                        + cfg.stalledReceiveBuffer() + "-byte receive buffer and then never reads; it keeps sending). "
+                        + "Both p99s are over every other participant's deliveries; roomMates* only over the stalled "
+                        + "participant's room.");
+        return b.build();
+    }
+
+    private void details(JsonObjectBuilder b, LoadPhase p) {
+        LoadPhase.Percentiles l = p.latency();
+        LoadPhase.Percentiles acks = LoadPhase.Percentiles.of(p.acks.sorted());
+        LoadPhase.Percentiles lag = LoadPhase.Percentiles.of(p.senderLag.sorted());
+        b.add("offeredPerSec", p.rate)
+                .add("ratePerParticipant", r2(p.rate / (p.rooms * p.participantsPerRoom)))
+                .add("p90Ms", l.p90()).add("p999Ms", l.p999())
+                .add("latencySamples", l.count())
+                .add("ackP50Ms", acks.p50()).add("ackP99Ms", acks.p99())
+                .add("serverAcceptedPerSec", r1(p.serverAccepted / p.windowSeconds()))
+                .add("serverDeliveredPerSecInclEcho", r1(p.serverDelivered / p.windowSeconds()))
+                .add("senderLagP99Ms", lag.p99())
+                .add("envelopePreparationSeconds", r1(p.prepareSeconds))
+                .add("cpuCores", cpuJson(p.cpu))
+                .add("relayThreadsCores", toJson(p.serverThreads))
+                .add("errorKinds", toJson(p.errors));
+        if (p.profile != null) {
+            b.add("jfrStageShares", toJson(p.profile.stageShares()));
+            b.add("jfrTopMethods", toJson(p.profile.topMethods()));
+            b.add("jfrTopWaits", toJson(p.profile.topWaits()));
+        }
+        if (p.threads != null) {
+            b.add("threadDumps", toJson(p.threads));
+        }
+        b.add("deliveredMeans", "envelope frames received by the other participants of the sender's room "
+                + "(not the sender's own echo), within the timing window");
+    }
+
+    private JsonArrayBuilder phasesJson(List<LoadPhase> list) {
+        JsonArrayBuilder a = Json.createArrayBuilder();
+        for (LoadPhase p : list) {
+            LoadPhase.Percentiles l = p.latency();
+            JsonObjectBuilder b = Json.createObjectBuilder()
+                    .add("name", p.name).add("seconds", p.seconds)
+                    .add("acceptedPerSec", r1(p.acceptedPerSec())).add("deliveredPerSec", r1(p.deliveredPerSec()))
+                    .add("p50Ms", l.p50()).add("p99Ms", l.p99()).add("maxMs", l.max())
+                    .add("errors", p.errorCount());
+            details(b, p);
+            a.add(b);
+        }
+        return a;
+    }
+
+    private static JsonObject cpuJson(ProcStats.CpuUse c) {
+        if (c == null) {
+            return JsonValue.EMPTY_JSON_OBJECT;
+        }
+        return Json.createObjectBuilder().add("server", r2(c.server())).add("loadGenerator", r2(c.loadGenerator()))
+                .add("postgres", r2(c.database())).add("other", r2(c.other()))
+                .add("machineBusy", r2(c.machineBusy())).build();
+    }
+
+    private JsonObject targetsJson() {
+        JsonObjectBuilder b = Json.createObjectBuilder();
+        double accepted = kneeLastGood == null ? 0 : kneeLastGood.acceptedPerSec();
+        double delivered = kneeLastGood == null ? 0 : kneeLastGood.deliveredPerSec();
+        b.add("acceptedPerSec", target(accepted, 5000, true));
+        b.add("deliveredPerSec", target(delivered, 50000, true));
+        if (connections != null) {
+            b.add("heapBytesPerIdleSocket", target(((Number) connections.get("heapBytesPerSocket")).doubleValue(),
+                    20 * 1024, false));
+        }
+        if (slow != null && fanout != null) {
+            double without = fanout.latency(0, 1).p99();
+            b.add("stalledClientP99Ratio", target(without == 0 ? 0 : slow.latency(0, 1).p99() / without, 2, false));
+        }
+        b.add("p99AtHalfTargetLoad", "needs 2,500 envelopes/s accepted with p99 <= 20 ms; not measurable before "
+                + "the knee reaches that load (the fan-out phase's p99 at its own load is in fanout.p99Ms)");
+        return b.build();
+    }
+
+    private static JsonObject target(double measured, double goal, boolean higherIsBetter) {
+        return Json.createObjectBuilder().add("measured", r2(measured)).add("target", goal)
+                .add("measuredOverTarget", r2(measured / goal))
+                .add("met", higherIsBetter ? measured >= goal : measured <= goal).build();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static JsonValue toJson(Object o) {
+        if (o == null) {
+            return JsonValue.NULL;
+        }
+        if (o instanceof JsonValue v) {
+            return v;
+        }
+        if (o instanceof Map<?, ?> m) {
+            JsonObjectBuilder b = Json.createObjectBuilder();
+            m.forEach((k, v) -> b.add(String.valueOf(k), toJson(v)));
+            return b.build();
+        }
+        if (o instanceof Collection<?> c) {
+            JsonArrayBuilder a = Json.createArrayBuilder();
+            c.forEach(v -> a.add(toJson(v)));
+            return a.build();
+        }
+        if (o instanceof Integer || o instanceof Long) {
+            return Json.createValue(((Number) o).longValue());
+        }
+        if (o instanceof java.util.concurrent.atomic.AtomicLong al) {
+            return Json.createValue(al.get());
+        }
+        if (o instanceof Number n) {
+            return Json.createValue(n.doubleValue());
+        }
+        if (o instanceof Boolean bool) {
+            return bool ? JsonValue.TRUE : JsonValue.FALSE;
+        }
+        return Json.createValue(String.valueOf(o));
+    }
+
+    private static double r1(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+
+    private static double r2(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+
+    // ------------------------------------------------------------------------------------------------ table
+
+    String table() {
+        StringBuilder t = new StringBuilder();
+        t.append("MikroText relay benchmark\n");
+        t.append("Command:  ").append(cfg.command()).append('\n');
+        t.append("Machine:  ").append(machineLine()).append('\n');
+        t.append("Relay:    Payara Micro, PostgreSQL ").append(pgLine()).append('\n');
+        t.append("WAR:      sha256 ").append(relayWar.get("sha256")).append('\n');
+        t.append("Limits:   raised by configuration only: ").append(cfg.relayConfig()).append('\n');
+        t.append("          (fan-out sends ").append(cfg.ratePerParticipant())
+                .append(" envelope/s per participant, within the default limit of 20 per 10 s)\n");
+        t.append("Reference, same run: SunEC ECDSA P-256 verify ").append(reference.get("sunEcVerifyPerSecOneCore"))
+                .append("/s on one core; PostgreSQL ").append(reference.get("pgCommitsPerSecOneConnection"))
+                .append(" one-row commits/s on one connection\n\n");
+        String head = String.format("%-20s %9s %9s %11s %8s %8s %8s %7s  %-30s%n", "phase", "offered/s",
+                "accepted/s", "delivered/s", "p50 ms", "p99 ms", "max ms", "errors",
+                "CPU cores: relay/PG/loadgen/other");
+        t.append(head);
+        t.append("-".repeat(head.length() - 1)).append('\n');
+        List<LoadPhase> rows = new ArrayList<>();
+        if (fanout != null) {
+            rows.add(fanout);
+        }
+        if (slow != null) {
+            rows.add(slow);
+        }
+        rows.addAll(kneeSteps);
+        for (LoadPhase p : rows) {
+            LoadPhase.Percentiles l = p.latency();
+            String mark = p == kneeLastGood ? " <= knee" : p == kneeFirstBad ? " (past the knee)" : "";
+            t.append(String.format("%-20s %9.0f %9.1f %11.1f %8.1f %8.1f %8.1f %7d  %.2f/%.2f/%.2f/%.2f%s%n",
+                    p.name, p.rate, p.acceptedPerSec(), p.deliveredPerSec(), l.p50(), l.p99(), l.max(),
+                    p.errorCount(), p.cpu.server(), p.cpu.database(), p.cpu.loadGenerator(), p.cpu.other(), mark));
+        }
+        for (LoadPhase p : rows) {
+            if (p.cpu.other() > cfg.quietOtherCores()) {
+                t.append(String.format("WARNING: other processes used %.2f cores during %s; its numbers are "
+                        + "disturbed%n", p.cpu.other(), p.name));
+            }
+        }
+        if (fanout != null) {
+            t.append(String.format("%nfanout: %d rooms x %d participants, %d s; latency = send -> each other "
+                            + "participant has the envelope%n", fanout.rooms, fanout.participantsPerRoom,
+                    fanout.seconds));
+        }
+        if (kneeLastGood != null) {
+            t.append(String.format("knee: %.1f accepted/s, %.1f delivered/s, p99 %.1f ms (last step with p99 <= "
+                            + "%.0f ms and no errors)%n", kneeLastGood.acceptedPerSec(),
+                    kneeLastGood.deliveredPerSec(), kneeLastGood.latency().p99(), cfg.kneeP99LimitMs()));
+        } else if (!kneeSteps.isEmpty()) {
+            t.append("knee: below the first step\n");
+        }
+        if (slow != null && fanout != null) {
+            double without = fanout.latency(0, 1).p99();
+            double with = slow.latency(0, 1).p99();
+            t.append(String.format("slowConsumer: others' p99 %.1f ms without, %.1f ms with one participant that "
+                            + "never reads (x%.2f); its room-mates: %.1f -> %.1f ms%n", without, with,
+                    without == 0 ? 0 : with / without, fanout.latency(1).p99(), slow.latency(1).p99()));
+        }
+        if (connections != null) {
+            t.append(String.format("connections: %s idle authenticated sockets; server heap %s B/socket, RSS %s "
+                            + "B/socket (least-squares slope over the steps: heap %s, RSS %s B/socket)%n",
+                    connections.get("sockets"), connections.get("heapBytesPerSocket"),
+                    connections.get("rssBytesPerSocket"), connections.get("heapSlopeBytesPerSocket"),
+                    connections.get("rssSlopeBytesPerSocket")));
+            Object classes = connections.get("heapPerSocketByClass");
+            if (classes instanceof List<?> list && !list.isEmpty()) {
+                t.append("             heap per socket by class (GC.class_histogram at the last step minus at 0):\n");
+                list.stream().limit(8).forEach(o -> {
+                    Map<?, ?> row = (Map<?, ?>) o;
+                    t.append(String.format("             %7s B  %5s x  %s%n", row.get("bytesPerSocket"),
+                            row.get("instancesPerSocket"), row.get("class")));
+                });
+            }
+            if (connections.get("limitedBy") != null) {
+                t.append("             fewer than ").append(connections.get("target")).append(": ")
+                        .append(connections.get("limitedBy")).append('\n');
+            }
+        }
+        t.append("\nAgainst the issue's targets (measured / target):\n");
+        double accepted = kneeLastGood == null ? 0 : kneeLastGood.acceptedPerSec();
+        double delivered = kneeLastGood == null ? 0 : kneeLastGood.deliveredPerSec();
+        if (!kneeSteps.isEmpty()) {
+            t.append(String.format("  accepted/s at the knee   %10.0f / 5,000   = %.3f%n", accepted, accepted / 5000));
+            t.append(String.format("  delivered/s at the knee  %10.0f / 50,000  = %.3f%n", delivered,
+                    delivered / 50000));
+        }
+        if (connections != null) {
+            double heap = ((Number) connections.get("heapBytesPerSocket")).doubleValue();
+            t.append(String.format("  heap per idle socket     %10.0f / 20,480  = %.2f%n", heap, heap / 20480));
+        }
+        if (slow != null && fanout != null) {
+            double without = fanout.latency(0, 1).p99();
+            double ratio = without == 0 ? 0 : slow.latency(0, 1).p99() / without;
+            t.append(String.format("  stalled client p99 ratio %10.2f / 2       = %.2f%n", ratio, ratio / 2));
+        }
+        for (LoadPhase p : new LoadPhase[] {profiledFanout, profiled}) {
+            if (p != null && p.profile != null) {
+                t.append(String.format("%nWhere the relay's Java CPU samples went, %s (a separate phase with JFR on: "
+                                + "accepted %.0f/s, p99 %.1f ms, relay %.2f cores):%n", p.name, p.acceptedPerSec(),
+                        p.latency().p99(), p.cpu.server()));
+                p.profile.stageShares().forEach((k, v) -> t.append(String.format("  %5.1f%%  %s%n", v, k)));
+                t.append("  relay threads (cores): ").append(p.serverThreads).append('\n');
+                if (p.threads != null) {
+                    t.append("  request/socket threads in thread dumps: ").append(p.threads.get("states"))
+                            .append('\n');
+                    Object waiting = p.threads.get("waitingFor");
+                    if (waiting instanceof Map<?, ?> w && !w.isEmpty()) {
+                        t.append("  most frequent waits (lock at frame <- relay frame):\n");
+                        w.entrySet().stream().limit(3).forEach(e -> t.append(String.format("    %5.1f%%  %s%n",
+                                (Double) e.getValue(), e.getKey())));
+                    }
+                }
+            }
+        }
+        t.append("\nEnd to end: ").append(verifiedSamples).append(" delivered envelopes verified and decrypted by "
+                + "their receivers; the load generator's crypto agrees with ")
+                .append(reference.get("mtx1VectorsChecked")).append(" MTX1 vectors.\n");
+        return t.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private String pgLine() {
+        Object s = reference.get("pgSettings");
+        if (!(s instanceof Map<?, ?> m)) {
+            return "";
+        }
+        return m.get("server_version") + (Boolean.TRUE.equals(reference.get("pgEmbedded")) ? " (embedded)" : "")
+                + ", fsync=" + m.get("fsync") + ", synchronous_commit=" + m.get("synchronous_commit");
+    }
+}

@@ -49,6 +49,7 @@ class RelayRestartIT {
 
             bob.say("After the restart");
             expected.add("Bob: After the restart");
+            alice.awaitMessages(expected, 30);
             alice.say("Still here");
             expected.add("Alice: Still here");
             alice.awaitMessages(expected, 30);

@@ -5,10 +5,8 @@ import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonValue;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Reader;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +27,7 @@ import javax.crypto.Cipher;
 import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import org.mikrotext.it.support.Wire;
 
 /**
  * The load generator's own implementation of the MTX1 client cryptography (HKDF, sender chains, AES-256-GCM bodies
@@ -103,25 +102,9 @@ final class Mtx1 {
         return hmac(chainKey, new byte[] {2});
     }
 
-    /** frame(TAG, fields…): strings as UTF-8, Integers as 4-byte big-endian, byte[] raw, null as length 0. */
+    /** frame(TAG, fields…), as the integration tests' own implementation writes it. */
     static byte[] frame(String tag, Object... fields) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        out.writeBytes(tag.getBytes(StandardCharsets.US_ASCII));
-        for (Object field : fields) {
-            byte[] bytes;
-            if (field == null) {
-                bytes = new byte[0];
-            } else if (field instanceof String s) {
-                bytes = s.getBytes(StandardCharsets.UTF_8);
-            } else if (field instanceof Integer i) {
-                bytes = ByteBuffer.allocate(4).putInt(i).array();
-            } else {
-                bytes = (byte[]) field;
-            }
-            out.writeBytes(ByteBuffer.allocate(4).putInt(bytes.length).array());
-            out.writeBytes(bytes);
-        }
-        return out.toByteArray();
+        return Wire.frame(tag, fields);
     }
 
     static byte[] gcm(int mode, byte[] key, byte[] nonce, byte[] input, byte[] aad) {

@@ -43,7 +43,8 @@ record BenchConfig(
             }
         }
         List<Double> rates = new ArrayList<>();
-        for (String r : prop("bench.knee.rates", "50,100,150,200,250,300,350,400,500,600,800,1000,1500,2000").split(",")) {
+        for (String r : prop("bench.knee.rates",
+                "50,100,150,200,250,300,350,400,500,600,800,1000,1500,2000,2500,3000,4000,5000,6000,8000,10000").split(",")) {
             rates.add(Double.parseDouble(r.trim()));
         }
         List<String> jvmArgs = new ArrayList<>();

@@ -119,6 +119,8 @@ class OperationsIT {
             assertEquals(Set.of("created", "invite spent", "participant joined", "participant left",
                     "burned by its creator", "expired and deleted"), events);
             assertFalse(log.contains(alice.roomId()), "rooms are named by a short hash only");
+            // Sockets skip Tyrus's no-op idle-timer tasks (a ServiceLoader scan per frame otherwise).
+            assertTrue(log.contains("WebSocket sessions skip Tyrus's idle-timer tasks"), "the idle-timer shortcut");
             for (String secret : secrets) {
                 assertFalse(log.contains(secret), "a token, key, signature or ciphertext reached the log");
             }

@@ -19,22 +19,16 @@ import jakarta.websocket.server.ServerEndpoint;
 import java.util.concurrent.ScheduledFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.mikrotext.relay.config.Limits;
 import org.mikrotext.relay.envelope.control.CloseCodes;
-import org.mikrotext.relay.envelope.control.Envelopes;
 import org.mikrotext.relay.envelope.control.Outbox;
-import org.mikrotext.relay.envelope.control.RoomChannels;
+import org.mikrotext.relay.envelope.control.Sender;
 import org.mikrotext.relay.json.JsonFields;
 import org.mikrotext.relay.limits.control.TokenBucket;
 import org.mikrotext.relay.problem.Problem;
-import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.problem.ProblemMapper;
 import org.mikrotext.relay.protocol.MalformedFieldException;
 import org.mikrotext.relay.room.control.RoomJson;
-import org.mikrotext.relay.room.control.RoomService;
-import org.mikrotext.relay.room.control.Sessions;
 import org.mikrotext.store.boundary.StoreException;
-import org.mikrotext.store.entity.Envelope;
 import org.mikrotext.store.entity.Participant;
 import org.mikrotext.relay.json.JsonIO;
 
@@ -50,29 +44,15 @@ public class RoomSocket {
     private static final int MAX_ID_CHARS = 64;
 
     @Inject
-    Sessions sessions;
-
-    @Inject
-    RoomService rooms;
-
-    @Inject
-    Envelopes envelopes;
-
-    @Inject
-    RoomChannels channels;
-
-    @Inject
-    Limits limits;
-
-    @Inject
-    RelayMetrics metrics;
+    SocketServices services;
 
     private Session session;
     private String roomId;
     private final StringBuilder partial = new StringBuilder();
     private long partialBytes;
     private TokenBucket floodBudget;
-    private volatile Participant participant;
+    /** Set by a valid hello. */
+    private volatile Sender sender;
     private volatile Outbox outbox;
     private volatile ScheduledFuture<?> helloTimer;
 
@@ -80,17 +60,18 @@ public class RoomSocket {
     public void open(Session session, @PathParam("roomId") String roomId) {
         this.session = session;
         this.roomId = roomId;
-        this.helloTimer = channels.schedule(() -> {
-            if (participant == null) {
+        TyrusIdleTimer.apply(session);
+        this.helloTimer = services.channels().schedule(() -> {
+            if (sender == null) {
                 closeQuietly(CloseCodes.NO_HELLO, "no hello in time");
             }
-        }, limits.helloTimeout());
+        }, services.limits().helloTimeout());
     }
 
     @OnMessage
     public void message(String part, boolean last) {
         partialBytes += utf8Length(part);
-        if (partialBytes > limits.maxFrameBytes()) {
+        if (partialBytes > services.limits().maxFrameBytes()) {
             partial.setLength(0);
             closeQuietly(CloseCodes.FRAME_TOO_LARGE, "frame over the limit");
             return;
@@ -118,7 +99,7 @@ public class RoomSocket {
         cancelHelloTimer();
         Outbox current = outbox;
         if (current != null) {
-            channels.detach(roomId, current);
+            services.channels().detach(roomId, current);
         }
     }
 
@@ -136,7 +117,7 @@ public class RoomSocket {
         try {
             frame = JsonIO.readObject(text);
         } catch (JsonException e) {
-            if (participant == null) {
+            if (sender == null) {
                 closeQuietly(CloseCodes.BAD_TOKEN, "the first frame must be hello");
             } else {
                 outbox.offer(errorFrame(400, "The frame is not a JSON object", null));
@@ -144,7 +125,7 @@ public class RoomSocket {
             return;
         }
         String type = frame.get("type") instanceof JsonString s ? s.getString() : "";
-        if (participant == null) {
+        if (sender == null) {
             if ("hello".equals(type)) {
                 hello(frame);
             } else {
@@ -167,7 +148,7 @@ public class RoomSocket {
         try {
             String token = JsonFields.string(frame, "token", 64);
             after = JsonFields.optionalLong(frame, "after", 0, Long.MAX_VALUE, 0);
-            authenticated = sessions.authenticate(roomId, token);
+            authenticated = services.sessions().authenticate(roomId, token);
         } catch (Problem p) {
             closeQuietly(p.status() == 404 ? CloseCodes.NO_SUCH_ROOM : CloseCodes.BAD_TOKEN, p.title());
             return;
@@ -180,11 +161,11 @@ public class RoomSocket {
             return;
         }
         cancelHelloTimer();
-        Outbox box = new Outbox(session, authenticated.getId(), limits.maxQueuedBytes(), channels.executor());
+        Outbox box = new Outbox(session, authenticated.getId(), services.limits().maxQueuedBytes(), services.channels().executor());
         this.outbox = box;
-        this.participant = authenticated;
+        this.sender = Sender.of(authenticated);
         try {
-            var view = rooms.view(authenticated);
+            var view = services.rooms().view(authenticated);
             box.offer(JsonIO.object()
                     .add("type", "ready")
                     .add("participantId", authenticated.getId())
@@ -198,9 +179,9 @@ public class RoomSocket {
             closeQuietly(CloseCodes.TOO_SLOW, ProblemMapper.problemOf(e).title());
             return;
         }
-        channels.executor().execute(() -> {
+        services.channels().executor().execute(() -> {
             try {
-                channels.attach(roomId, box, after);
+                services.channels().attach(roomId, box, after);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 box.close(CloseCodes.TOO_SLOW, "interrupted; resume by seq");
@@ -213,21 +194,30 @@ public class RoomSocket {
 
     private void send(JsonObject frame, JsonValue id) {
         try {
-            Envelope stored = envelopes.accept(participant, frame);
-            outbox.offer(withId(JsonIO.object().add("type", "ack"), id)
-                    .add("seq", stored.getSeq()).build().toString());
+            services.envelopes().accept(sender, frame).whenComplete((stored, failure) -> {
+                if (failure == null) {
+                    outbox.offer(withId(JsonIO.object().add("type", "ack"), id)
+                            .add("seq", stored.getSeq()).build().toString());
+                } else {
+                    refused(failure, id);
+                }
+            });
         } catch (RuntimeException e) {
-            Problem p = ProblemMapper.problemOf(e);
-            if (p.status() == 404) {
-                outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
-                return;
-            }
-            reject(p, id);
+            refused(e, id);
         }
     }
 
+    private void refused(Throwable failure, JsonValue id) {
+        Problem p = ProblemMapper.problemOf(failure);
+        if (p.status() == 404) {
+            outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
+            return;
+        }
+        reject(p, id);
+    }
+
     private void reject(Problem problem, JsonValue id) {
-        metrics.rejected(problem.shortType());
+        services.metrics().rejected(problem.shortType());
         outbox.offer(errorFrame(problem.status(), problem.detail(), id));
         if (problem.status() == 429 && floodBudget().tryTake(System.nanoTime()) > 0) {
             outbox.close(CloseCodes.FLOODING, "too many frames after being told to slow down");
@@ -235,9 +225,9 @@ public class RoomSocket {
     }
 
     /** How many rate-limited frames a socket may send per rate period before it is closed as a flood. */
-    private TokenBucket floodBudget() {
+    private synchronized TokenBucket floodBudget() {
         if (floodBudget == null) {
-            floodBudget = new TokenBucket(limits.floodCloseAfter(), limits.sendPeriod().toNanos(), System.nanoTime());
+            floodBudget = new TokenBucket(services.limits().floodCloseAfter(), services.limits().sendPeriod().toNanos(), System.nanoTime());
         }
         return floodBudget;
     }
@@ -282,6 +272,7 @@ public class RoomSocket {
         ScheduledFuture<?> timer = helloTimer;
         if (timer != null) {
             timer.cancel(false);
+            helloTimer = null;
         }
     }
 

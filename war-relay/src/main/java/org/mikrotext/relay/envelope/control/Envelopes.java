@@ -3,28 +3,31 @@ package org.mikrotext.relay.envelope.control;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
-import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.mikrotext.relay.config.Limits;
 import org.mikrotext.relay.limits.control.RateLimiter;
-import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.problem.Problem;
 import org.mikrotext.relay.protocol.EnvelopeSignatures;
 import org.mikrotext.relay.protocol.Frame;
-import org.mikrotext.relay.protocol.SigningKeys;
 import org.mikrotext.store.boundary.RoomStore;
 import org.mikrotext.store.entity.Envelope;
 import org.mikrotext.store.entity.Participant;
 import org.mikrotext.store.entity.SignedEnvelope;
 
 /**
- * Accepts envelopes: rate, size and fields first, then the signature against the sender's registered key, then one
- * transaction that assigns the next {@code seq}; only after the commit is the envelope pushed to the room's sockets.
+ * Accepts envelopes: rate, size and fields first, then the signature against the sender's registered key, on the
+ * caller's thread; then {@link EnvelopeLog} assigns the next {@code seq} by group commit, and only after the commit is
+ * the envelope pushed to the room's sockets and acknowledged.
  */
 @ApplicationScoped
 public class Envelopes {
 
     public static final int CHECKPOINT_INTERVAL = 16;
+    private static final long STORE_WAIT_SECONDS = 30;
 
     @Inject
     RoomStore store;
@@ -36,33 +39,44 @@ public class Envelopes {
     RateLimiter rates;
 
     @Inject
-    RoomChannels channels;
+    EnvelopeLog log;
 
-    @Inject
-    RelayMetrics metrics;
-
-    private final Clock clock = Clock.systemUTC();
-
-    /** Checks, stores and fans out one envelope from {@code sender}; returns the stored envelope. */
-    public Envelope accept(Participant sender, JsonObject fields) {
-        rates.take(RateLimiter.Kind.SEND, sender.getId());
+    /**
+     * Checks one envelope from {@code sender} (rate, fields, and the signature against the sender's registered key)
+     * and queues it for storage; the future completes with the stored envelope once it is committed and handed to
+     * the room's sockets, or fails with the refusal.
+     */
+    public CompletableFuture<Envelope> accept(Sender sender, JsonObject fields) {
+        rates.take(RateLimiter.Kind.SEND, sender.participantId());
         SignedEnvelope envelope = EnvelopeJson.read(fields, limits.maxCiphertextBytes());
         if (envelope.chainIndex() % CHECKPOINT_INTERVAL == 0 && envelope.checkpoint() == null) {
             throw Problem.badRequest("An envelope at a chain index divisible by 16 must carry a checkpoint");
         }
-        byte[] signingInput = Frame.envelopeSigningInput(sender.getRoomId(), sender.getId(), envelope.keyVersion(),
-                envelope.chainId(), envelope.chainIndex(), envelope.checkpoint(), envelope.nonce(),
-                envelope.ciphertext());
-        if (!EnvelopeSignatures.verify(SigningKeys.parseSpki(sender.getSigningKey()), signingInput,
-                envelope.signature())) {
+        byte[] signingInput = Frame.envelopeSigningInput(sender.roomId(), sender.participantId(),
+                envelope.keyVersion(), envelope.chainId(), envelope.chainIndex(), envelope.checkpoint(),
+                envelope.nonce(), envelope.ciphertext());
+        if (!EnvelopeSignatures.verify(sender.signingKey(), signingInput, envelope.signature())) {
             throw new Problem(400, "bad-signature", "Bad signature",
                     "The signature does not verify with the sender's registered signing key");
         }
-        Envelope stored = channels.appendAndPublish(sender.getRoomId(),
-                () -> store.append(sender.getRoomId(), sender.getId(), envelope, clock.instant().getEpochSecond(),
-                        limits.maxEnvelopes()));
-        metrics.accepted();
-        return stored;
+        return log.append(sender.roomId(), sender.participantId(), envelope);
+    }
+
+    /** {@link #accept}, waiting for the outcome: for callers that answer only once the envelope is stored. */
+    public Envelope acceptAndWait(Participant sender, JsonObject fields) {
+        CompletableFuture<Envelope> stored = accept(Sender.of(sender), fields);
+        try {
+            return stored.get(STORE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Problem(503, "relay-busy", "Temporarily unavailable", "Interrupted; retry", 1);
+        } catch (TimeoutException e) {
+            throw new Problem(503, "relay-busy", "Temporarily unavailable",
+                    "The envelope was not stored in time; it may still be stored, so resume by seq before resending",
+                    1);
+        }
     }
 
     /** Stored envelopes with {@code seq > after}, in order. */

@@ -38,6 +38,8 @@ public class Outbox {
     private long sentChars;
     private long readChars;
     private long pingedAt;
+    /** The highest envelope seq queued; an envelope at or below it is a duplicate. */
+    private long envelopeSeq;
     private boolean sending;
     private boolean closed;
 
@@ -73,6 +75,28 @@ public class Outbox {
             first = nextLocked();
         }
         send(first);
+    }
+
+    /** Queues an envelope frame unless this socket already has the envelope (or a later one). */
+    public void offerEnvelope(long seq, String frame) {
+        if (claim(seq)) {
+            offer(frame);
+        }
+    }
+
+    /** {@link #offerWhenRoom} for an envelope frame, unless this socket already has the envelope. */
+    public void offerEnvelopeWhenRoom(long seq, String frame, long timeoutMillis) throws InterruptedException {
+        if (claim(seq)) {
+            offerWhenRoom(frame, timeoutMillis);
+        }
+    }
+
+    private synchronized boolean claim(long seq) {
+        if (seq <= envelopeSeq) {
+            return false;
+        }
+        envelopeSeq = seq;
+        return true;
     }
 
     /** Queues a frame, first waiting (up to {@code timeoutMillis}) until the socket is at most half its limit behind. */

@@ -18,7 +18,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.protocol.Base64Url;
 import org.mikrotext.relay.room.control.RoomJson;
@@ -28,10 +27,9 @@ import org.mikrotext.store.entity.Envelope;
 import org.mikrotext.relay.json.JsonIO;
 
 /**
- * The open sockets of each room and the order in which envelopes reach them. Appending an envelope and handing
- * it to the sockets happen under the room's lock, after the append's transaction has committed, so every socket
- * receives a room's envelopes in {@code seq} order; a socket that resumes reads the retained envelopes first and
- * joins the live stream under the same lock, with no gap and no duplicate.
+ * The open sockets of each room and the order in which envelopes reach them. Committed envelopes are handed to the
+ * sockets by one thread, in {@code seq} order, under the room's lock; a socket that resumes reads the retained
+ * envelopes first and joins the live stream under the same lock, with no gap and no duplicate.
  */
 @ApplicationScoped
 public class RoomChannels {
@@ -57,10 +55,11 @@ public class RoomChannels {
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
     private final Consumer<Collection<String>> endingListener = this::ended;
 
-    /** One room's lock and open sockets. */
+    /** One room's lock, open sockets, and the last seq handed to them. */
     private static final class Channel {
-        final ReentrantLock lock = new ReentrantLock(true);
+        final ReentrantLock lock = new ReentrantLock();
         final Set<Outbox> members = ConcurrentHashMap.newKeySet();
+        long published;
     }
 
     void onStart(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
@@ -80,18 +79,26 @@ public class RoomChannels {
         return scheduler.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Runs {@code append} (one committed transaction) and pushes its envelope, both under the room's lock. */
-    public Envelope appendAndPublish(String roomId, Supplier<Envelope> append) {
-        Channel channel = channel(roomId);
+    /**
+     * Hands a committed envelope to the room's open sockets. Called by one thread only ({@link EnvelopeLog}'s
+     * publisher), in commit order, so every socket receives a room's envelopes in {@code seq} order.
+     */
+    public void publish(Envelope envelope) {
+        Channel channel = channels.get(envelope.getRoomId());
+        if (channel == null) {
+            return;
+        }
+        String frame = null;
         channel.lock.lock();
         try {
-            Envelope envelope = append.get();
+            channel.published = envelope.getSeq();
             if (!channel.members.isEmpty()) {
-                String frame = EnvelopeJson.frame(envelope);
-                channel.members.forEach(outbox -> outbox.offer(frame));
+                frame = EnvelopeJson.frame(envelope);
+                for (Outbox outbox : channel.members) {
+                    outbox.offerEnvelope(envelope.getSeq(), frame);
+                }
                 metrics.delivered(channel.members.size());
             }
-            return envelope;
         } finally {
             channel.lock.unlock();
         }
@@ -124,30 +131,43 @@ public class RoomChannels {
     /**
      * Sends every retained envelope with {@code seq > after}, then adds the socket to the live stream. Blocks while
      * the socket drains; call it off the socket's own thread.
+     *
+     * <p>The stored envelopes are read without the room's lock. The socket joins the live stream, under the lock, only
+     * once nothing has been published beyond what it has read; otherwise it reads again. Envelopes committed but not
+     * yet published when it joins reach it twice (read, then published); the outbox drops the second by its seq.
      */
     public void attach(String roomId, Outbox outbox, long after) throws InterruptedException {
-        long cursor = after;
-        List<Envelope> page;
-        do {
-            page = store.envelopesAfter(roomId, cursor, PAGE);
-            for (Envelope envelope : page) {
-                outbox.offerWhenRoom(EnvelopeJson.frame(envelope), CATCH_UP_WAIT_MILLIS);
-                cursor = envelope.getSeq();
-            }
-            metrics.delivered(page.size());
-            if (outbox.isClosed()) {
-                return;
-            }
-        } while (page.size() == PAGE);
         Channel channel = channel(roomId);
-        channel.lock.lock();
-        try {
-            List<Envelope> tail = store.envelopesAfter(roomId, cursor, Integer.MAX_VALUE);
-            tail.forEach(envelope -> outbox.offer(EnvelopeJson.frame(envelope)));
-            metrics.delivered(tail.size());
-            channel.members.add(outbox);
-        } finally {
-            channel.lock.unlock();
+        long cursor = after;
+        while (true) {
+            long before = cursor;
+            List<Envelope> page;
+            do {
+                page = store.envelopesAfter(roomId, cursor, PAGE);
+                for (Envelope envelope : page) {
+                    outbox.offerEnvelopeWhenRoom(envelope.getSeq(), EnvelopeJson.frame(envelope),
+                            CATCH_UP_WAIT_MILLIS);
+                    cursor = envelope.getSeq();
+                }
+                metrics.delivered(page.size());
+                if (outbox.isClosed()) {
+                    return;
+                }
+            } while (page.size() == PAGE);
+            channel.lock.lock();
+            try {
+                if (channels.get(roomId) != channel) {
+                    outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
+                    return;
+                }
+                // Published but no longer stored (nothing new was read): the room was trimmed meanwhile.
+                if (channel.published <= cursor || cursor == before) {
+                    channel.members.add(outbox);
+                    break;
+                }
+            } finally {
+                channel.lock.unlock();
+            }
         }
         outbox.offer(participantsFrame(roomId));
     }

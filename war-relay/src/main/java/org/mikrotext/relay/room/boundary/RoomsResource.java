@@ -154,7 +154,7 @@ public class RoomsResource {
     public Response send(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
                          String body) {
         Participant participant = authenticate(roomId, auth);
-        Envelope stored = envelopes.accept(participant, requireBody(body));
+        Envelope stored = envelopes.acceptAndWait(participant, requireBody(body));
         return created(JsonIO.object().add("seq", stored.getSeq()));
     }
 

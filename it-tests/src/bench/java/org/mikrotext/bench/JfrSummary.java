@@ -23,7 +23,7 @@ final class JfrSummary {
     private static final Map<String, List<String>> STAGES = new LinkedHashMap<>();
 
     static {
-        STAGES.put("signature verification (SunEC ECDSA)", List.of("org.mikrotext.relay.protocol.EnvelopeSignatures"));
+        STAGES.put("signature verification (ECDSA)", List.of("org.mikrotext.relay.protocol.EnvelopeSignatures"));
         STAGES.put("ServiceLoader scans (Json.* factory calls, Tyrus idle-timeout rescheduling)",
                 List.of("java.util.ServiceLoader", "jakarta.json.spi.JsonProvider.provider",
                         "org.glassfish.concurrent.runtime.ContextSetupProviderImpl.saveContext"));

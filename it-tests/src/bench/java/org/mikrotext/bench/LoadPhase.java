@@ -1,6 +1,7 @@
 package org.mikrotext.bench;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -71,6 +72,10 @@ final class LoadPhase {
     /** Delivery latency (send to receipt) by receiver group: 0 ordinary, 1 room-mate of the stalled member, 2 stalled. */
     final Samples[] deliveries = {new Samples(), new Samples(), new Samples()};
     final Samples acks = new Samples();
+    /** The worst delivery latency received in each 100 ms of the window: shows whether slow deliveries come together. */
+    static final long SLICE_NANOS = 100_000_000L;
+    final java.util.concurrent.atomic.AtomicLongArray worstBySlice = new java.util.concurrent.atomic.AtomicLongArray(
+            36_000);
     final Samples senderLag = new Samples();
     final AtomicLong sent = new AtomicLong();
     final AtomicLong delivered = new AtomicLong();
@@ -91,7 +96,16 @@ final class LoadPhase {
     ProcStats.CpuUse cpu;
     double serverAccepted = -1;
     double serverDelivered = -1;
+    /** The relay's group commits between the metrics read before and after the phase, and their time. */
+    double groupCommits = -1;
+    double storeSeconds;
+    double publishSeconds;
+    double metricsSeconds;
+    /** The longest group commit and hand-over the relay reports (its timers' recent maximum). */
+    double storeMaxSeconds;
+    double publishMaxSeconds;
     double prepareSeconds;
+    long loadGeneratorGcMillis;
     Map<String, Double> serverThreads = Map.of();
     Map<String, Object> threads;
     boolean stalledSocketOpenAtEnd;
@@ -112,6 +126,10 @@ final class LoadPhase {
 
     void delivery(int group, long latency, long now) {
         deliveries[group].add(latency);
+        long slice = (now - windowStart) / SLICE_NANOS;
+        if (slice >= 0 && slice < worstBySlice.length()) {
+            worstBySlice.accumulateAndGet((int) slice, latency, Math::max);
+        }
         delivered.incrementAndGet();
         if (inWindow(now)) {
             deliveredInWindow.incrementAndGet();
@@ -132,6 +150,43 @@ final class LoadPhase {
 
     long errorCount() {
         return errors.values().stream().mapToLong(AtomicLong::get).sum();
+    }
+
+    /** The relay's writer, per phase: group commits, envelopes per commit, and how busy writer and publisher were. */
+    String writerSummary() {
+        if (groupCommits <= 0 || metricsSeconds <= 0) {
+            return "no group commits measured";
+        }
+        return String.format("%.0f group commits/s, %.1f envelopes each, %.2f ms each (longest %.0f ms); "
+                        + "writers busy %.0f%% of one thread, publisher busy %.0f%% (longest batch %.0f ms)",
+                groupCommits / metricsSeconds, serverAccepted / groupCommits, 1000 * storeSeconds / groupCommits,
+                millis(storeMaxSeconds), 100 * storeSeconds / metricsSeconds, 100 * publishSeconds / metricsSeconds,
+                millis(publishMaxSeconds));
+    }
+
+    /** Payara reports a timer's sum in seconds but its maximum in nanoseconds; either way, in milliseconds. */
+    private static double millis(double max) {
+        return max > 1000 ? max / 1e6 : max * 1000;
+    }
+
+    /** The 100 ms slices whose worst delivery took over 50 ms: how many, and the worst five with their times. */
+    String slowSlices() {
+        List<long[]> slow = new java.util.ArrayList<>();
+        for (int i = 0; i < worstBySlice.length(); i++) {
+            long worst = worstBySlice.get(i);
+            if (worst > 50_000_000L) {
+                slow.add(new long[] {i, worst});
+            }
+        }
+        if (slow.isEmpty()) {
+            return "no 100 ms slice with a delivery over 50 ms";
+        }
+        slow.sort((a, b) -> Long.compare(b[1], a[1]));
+        StringBuilder out = new StringBuilder(slow.size() + " slices of 100 ms with a delivery over 50 ms; worst:");
+        for (long[] s : slow.subList(0, Math.min(5, slow.size()))) {
+            out.append(String.format(" +%.1f s %.0f ms,", s[0] / 10.0, s[1] / 1e6));
+        }
+        return out.substring(0, out.length() - 1);
     }
 
     double windowSeconds() {

@@ -73,9 +73,11 @@ class RelayBench {
         Map<String, String> db = database();
         settle("the reference measurements");
         report.reference.put("sunEcVerifyPerSecOneCore", sunEcVerifyRate());
+        report.reference.put("bouncyCastleVerifyPerSecOneCore", bouncyCastleVerifyRate());
         report.reference.putAll(pgReference(db));
-        say("Reference, same run: SunEC verifies " + report.reference.get("sunEcVerifyPerSecOneCore")
-                + "/s on one core; PostgreSQL commits " + report.reference.get("pgCommitsPerSecOneConnection")
+        say("Reference, same run: ECDSA P-256 verifies on one core: SunEC "
+                + report.reference.get("sunEcVerifyPerSecOneCore") + "/s, BouncyCastle "
+                + report.reference.get("bouncyCastleVerifyPerSecOneCore") + "/s; PostgreSQL commits " + report.reference.get("pgCommitsPerSecOneConnection")
                 + " one-row transactions/s on one connection");
 
         ExecutorService httpPool = Executors.newFixedThreadPool(8);
@@ -148,6 +150,9 @@ class RelayBench {
         if (cfg.warmupSeconds() > 0) {
             LoadPhase warm = runPhase("warm-up", rate, cfg.warmupSeconds(), members, false);
             say("warm-up: " + describe(warm));
+            // Then hotter, so that the JIT has compiled the high-rate paths before the knee steps measure them.
+            LoadPhase hot = runPhase("warm-up x4", rate * 4, cfg.warmupSeconds() / 2, members, false);
+            say("warm-up x4: " + describe(hot));
         }
         report.heapAfterGc.put("after warm-up", server.heapUsedAfterGc());
         LoadPhase fanout = null;
@@ -321,6 +326,8 @@ class RelayBench {
         Collections.shuffle(order, new Random(number));
         settle(name);
         Map<String, Double> before = server.metrics();
+        long metricsFrom = System.nanoTime();
+        long loadGeneratorGc = gcMillis();
         if (profile) {
             server.jfrStart("phase" + number);
         }
@@ -395,6 +402,16 @@ class RelayBench {
         phase.finished = true;
         current = null;
         Map<String, Double> after = server.metrics();
+        phase.metricsSeconds = (System.nanoTime() - metricsFrom) / 1e9;
+        phase.loadGeneratorGcMillis = gcMillis() - loadGeneratorGc;
+        phase.groupCommits = BenchServer.metric(after, "mikrotext_envelopes_store_seconds_count")
+                - BenchServer.metric(before, "mikrotext_envelopes_store_seconds_count");
+        phase.storeSeconds = BenchServer.metric(after, "mikrotext_envelopes_store_seconds_sum")
+                - BenchServer.metric(before, "mikrotext_envelopes_store_seconds_sum");
+        phase.storeMaxSeconds = BenchServer.metric(after, "mikrotext_envelopes_store_seconds_max");
+        phase.publishSeconds = BenchServer.metric(after, "mikrotext_envelopes_publish_seconds_sum")
+                - BenchServer.metric(before, "mikrotext_envelopes_publish_seconds_sum");
+        phase.publishMaxSeconds = BenchServer.metric(after, "mikrotext_envelopes_publish_seconds_max");
         phase.serverAccepted = BenchServer.metric(after, "mikrotext_envelopes_accepted_total")
                 - BenchServer.metric(before, "mikrotext_envelopes_accepted_total");
         phase.serverDelivered = BenchServer.metric(after, "mikrotext_envelopes_delivered_total")
@@ -465,7 +482,9 @@ class RelayBench {
         return String.format("offered %.0f/s, accepted %.0f/s, delivered %.0f/s, p50 %.1f ms, p99 %.1f ms, "
                         + "max %.1f ms, errors %d%s; CPU: %s", p.rate, p.acceptedPerSec(), p.deliveredPerSec(),
                 l.p50(), l.p99(), l.max(), p.errorCount(), p.errors.isEmpty() ? "" : " " + p.errors,
-                p.cpu.describe()) + "\n    relay threads (cores): " + p.serverThreads;
+                p.cpu.describe()) + "\n    relay threads (cores): " + p.serverThreads
+                + "\n    relay writer: " + p.writerSummary() + "\n    latency over time: " + p.slowSlices()
+                + "; load generator GC " + p.loadGeneratorGcMillis + " ms";
     }
 
     /** Dispatches the frames of the load scenarios' sockets. */
@@ -891,13 +910,27 @@ class RelayBench {
 
     // ---------------------------------------------------------------- references measured in the same run
 
-    /** ECDSA P-256 verifications per second on one thread with the JDK's SunEC, as the relay verifies. */
+    /** Time the load generator's own JVM has spent in garbage collection, in ms. */
+    private static long gcMillis() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum();
+    }
+
+    /** ECDSA P-256 verifications per second on one thread with the JDK's SunEC. */
     private static long sunEcVerifyRate() throws Exception {
+        return verifyRate(Mtx1.signer());
+    }
+
+    /** The same with BouncyCastle, the provider the relay verifies with (EnvelopeSignatures). */
+    private static long bouncyCastleVerifyRate() throws Exception {
+        return verifyRate(Signature.getInstance("SHA256withPLAIN-ECDSA",
+                new org.bouncycastle.jce.provider.BouncyCastleProvider()));
+    }
+
+    private static long verifyRate(Signature v) throws Exception {
         KeyPair kp = Mtx1.p256();
         byte[] data = Mtx1.random(600);
-        Signature signer = Mtx1.signer();
-        byte[] sig = Mtx1.sign(signer, kp.getPrivate(), data);
-        Signature v = Mtx1.signer();
+        byte[] sig = Mtx1.sign(Mtx1.signer(), kp.getPrivate(), data);
         long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         while (System.nanoTime() < warm) {
             v.initVerify(kp.getPublic());

@@ -217,6 +217,8 @@ final class Report {
                 .add("envelopePreparationSeconds", r1(p.prepareSeconds))
                 .add("cpuCores", cpuJson(p.cpu))
                 .add("relayThreadsCores", toJson(p.serverThreads))
+                .add("relayWriter", p.writerSummary())
+                .add("slowSlices", p.slowSlices())
                 .add("errorKinds", toJson(p.errors));
         if (p.profile != null) {
             b.add("jfrStageShares", toJson(p.profile.stageShares()));
@@ -332,8 +334,9 @@ final class Report {
         t.append("Limits:   raised by configuration only: ").append(cfg.relayConfig()).append('\n');
         t.append("          (fan-out sends ").append(cfg.ratePerParticipant())
                 .append(" envelope/s per participant, within the default limit of 20 per 10 s)\n");
-        t.append("Reference, same run: SunEC ECDSA P-256 verify ").append(reference.get("sunEcVerifyPerSecOneCore"))
-                .append("/s on one core; PostgreSQL ").append(reference.get("pgCommitsPerSecOneConnection"))
+        t.append("Reference, same run: ECDSA P-256 verify on one core: SunEC ")
+                .append(reference.get("sunEcVerifyPerSecOneCore")).append("/s, BouncyCastle ")
+                .append(reference.get("bouncyCastleVerifyPerSecOneCore")).append("/s; PostgreSQL ").append(reference.get("pgCommitsPerSecOneConnection"))
                 .append(" one-row commits/s on one connection\n\n");
         String head = String.format("%-20s %9s %9s %11s %8s %8s %8s %7s  %-30s%n", "phase", "offered/s",
                 "accepted/s", "delivered/s", "p50 ms", "p99 ms", "max ms", "errors",

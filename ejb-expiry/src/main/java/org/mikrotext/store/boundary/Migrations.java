@@ -33,6 +33,8 @@ import org.flywaydb.core.Flyway;
             "fish.payara.connection-validation-method=custom-validation",
             "fish.payara.validation-classname=org.glassfish.api.jdbc.validation.JDBC40ConnectionValidation",
             "fish.payara.fail-all-connections=true",
+            // Validating costs a round trip; once a second per connection is enough to notice a restart.
+            "fish.payara.validate-atmost-once-period-in-seconds=1",
             "fish.payara.max-wait-time-in-millis=5000"
         })
 @Singleton

@@ -4,12 +4,10 @@ import jakarta.ejb.Stateless;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.mikrotext.store.boundary.StoreException.Reason;
 import org.mikrotext.store.entity.Envelope;
@@ -168,57 +166,8 @@ public class RoomStore {
     public record Append(String roomId, String senderId, SignedEnvelope fields) {
     }
 
-    /** What became of one {@link Append}: the stored envelope, or the reason it was refused. */
+    /** What became of one {@link Append}: the stored envelope, or the reason it was refused (see EnvelopeBatch). */
     public record Appended(Envelope envelope, Reason refused) {
-    }
-
-    /**
-     * Appends many envelopes, of any rooms, in one transaction (group commit): each gets the next {@code seq} of its
-     * room, in the order given, under the row locks of all their rooms, taken in the order of their ids. An envelope
-     * from a participant who is gone, to a room that is gone, or under a stale key version is refused on its own
-     * without affecting the others. A replay (a chain position the room already holds, or holds twice in
-     * {@code appends}) breaks the unique constraint at the flush and rolls the whole batch back; the caller then
-     * appends its envelopes one by one with {@link #append}, which names the replay.
-     */
-    public List<Appended> appendAll(List<Append> appends, long now, int keepNewest) {
-        Set<String> roomIds = appends.stream().map(Append::roomId).collect(Collectors.toCollection(TreeSet::new));
-        Set<String> senderIds = appends.stream().map(Append::senderId).collect(Collectors.toSet());
-        Map<String, Room> rooms = em.createNamedQuery(Room.FIND_BY_IDS, Room.class)
-                .setParameter("roomIds", roomIds)
-                .setLockMode(LockModeType.PESSIMISTIC_WRITE)
-                .getResultStream()
-                .collect(Collectors.toMap(Room::getId, room -> room));
-        Map<String, Participant> senders = em.createNamedQuery(Participant.FIND_BY_IDS, Participant.class)
-                .setParameter("ids", senderIds)
-                .getResultStream()
-                .collect(Collectors.toMap(Participant::getId, participant -> participant));
-        List<Appended> outcomes = new ArrayList<>(appends.size());
-        for (Append append : appends) {
-            Room room = rooms.get(append.roomId());
-            Participant sender = senders.get(append.senderId());
-            if (room == null || room.isExpiredAt(now)) {
-                outcomes.add(new Appended(null, Reason.ROOM_NOT_FOUND));
-            } else if (sender == null || !sender.isPresent() || !sender.getRoomId().equals(append.roomId())) {
-                outcomes.add(new Appended(null, Reason.PARTICIPANT_NOT_FOUND));
-            } else if (append.fields().keyVersion() != room.getKeyVersion()) {
-                outcomes.add(new Appended(null, Reason.KEY_VERSION_MISMATCH));
-            } else {
-                Envelope envelope = new Envelope(room.getId(), room.nextSeq(), sender.getId(), append.fields(), now,
-                        room.getExpiresAt());
-                em.persist(envelope);
-                outcomes.add(new Appended(envelope, null));
-            }
-        }
-        em.flush();
-        for (Room room : rooms.values()) {
-            if (room.getLastSeq() > keepNewest) {
-                em.createNamedQuery(Envelope.DELETE_UP_TO)
-                        .setParameter("roomId", room.getId())
-                        .setParameter("seq", room.getLastSeq() - keepNewest)
-                        .executeUpdate();
-            }
-        }
-        return outcomes;
     }
 
     /**

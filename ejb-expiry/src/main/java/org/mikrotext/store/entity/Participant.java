@@ -21,11 +21,8 @@ import jakarta.persistence.Table;
         query = "SELECT COUNT(p) FROM Participant p WHERE p.roomId = :roomId AND p.leftAt IS NULL")
 @NamedQuery(name = Participant.DELETE_BY_ROOMS,
         query = "DELETE FROM Participant p WHERE p.roomId IN :roomIds")
-@NamedQuery(name = Participant.FIND_BY_IDS,
-        query = "SELECT p FROM Participant p WHERE p.id IN :ids")
 public class Participant {
 
-    public static final String FIND_BY_IDS = "Participant.findByIds";
     public static final String FIND_BY_TOKEN_HASH = "Participant.findByTokenHash";
     public static final String FIND_BY_ROOM = "Participant.findByRoom";
     public static final String FIND_DEPARTED_BY_ROOM = "Participant.findDepartedByRoom";

@@ -15,11 +15,8 @@ import jakarta.persistence.Table;
         query = "SELECT COUNT(r) FROM Room r WHERE r.expiresAt > :now")
 @NamedQuery(name = Room.DELETE_BY_IDS,
         query = "DELETE FROM Room r WHERE r.id IN :roomIds")
-@NamedQuery(name = Room.FIND_BY_IDS,
-        query = "SELECT r FROM Room r WHERE r.id IN :roomIds ORDER BY r.id")
 public class Room {
 
-    public static final String FIND_BY_IDS = "Room.findByIds";
     public static final String FIND_EXPIRED_IDS = "Room.findExpiredIds";
     public static final String DELETE_BY_IDS = "Room.deleteByIds";
     public static final String COUNT_ACTIVE = "Room.countActive";

@@ -6,16 +6,19 @@ import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Clock;
+import java.time.Duration;
 import org.eclipse.microprofile.metrics.Counter;
 import org.eclipse.microprofile.metrics.Metadata;
 import org.eclipse.microprofile.metrics.MetricRegistry;
+import org.eclipse.microprofile.metrics.MetricUnits;
 import org.eclipse.microprofile.metrics.Tag;
+import org.eclipse.microprofile.metrics.Timer;
 import org.mikrotext.relay.envelope.control.RoomChannels;
 import org.mikrotext.store.boundary.RoomStore;
 
 /**
  * The relay's MicroProfile metrics (at {@code /metrics}): open sockets, active rooms, envelopes accepted and
- * delivered, and refusals by reason. The expiry sweep records its own duration and deletions.
+ * delivered, group commits and their hand-over to sockets (count and time), and refusals by reason. The expiry sweep records its own duration and deletions.
  */
 @ApplicationScoped
 public class RelayMetrics {
@@ -32,6 +35,8 @@ public class RelayMetrics {
     private final Clock clock = Clock.systemUTC();
     private Counter accepted;
     private Counter delivered;
+    private Timer stored;
+    private Timer published;
 
     /** Registers the gauges when the application starts, before anything is measured. */
     void onStart(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
@@ -44,6 +49,12 @@ public class RelayMetrics {
                 .withDescription("Envelopes verified and stored").build());
         delivered = registry.counter(Metadata.builder().withName("mikrotext.envelopes.delivered")
                 .withDescription("Envelope frames handed to sockets (live and catch-up)").build());
+        stored = registry.timer(Metadata.builder().withName("mikrotext.envelopes.store")
+                .withDescription("Group commits of envelopes: one per batch, with how long the batch took to store")
+                .withUnit(MetricUnits.SECONDS).build());
+        published = registry.timer(Metadata.builder().withName("mikrotext.envelopes.publish")
+                .withDescription("Committed batches handed to sockets and acknowledged, with how long that took")
+                .withUnit(MetricUnits.SECONDS).build());
         registry.gauge(Metadata.builder().withName("mikrotext.sockets.open")
                 .withDescription("Authenticated WebSocket connections").build(), channels, RoomChannels::openSockets);
         registry.gauge(Metadata.builder().withName("mikrotext.rooms.active")
@@ -57,6 +68,16 @@ public class RelayMetrics {
 
     public void delivered(long frames) {
         delivered.inc(frames);
+    }
+
+    /** One group commit of envelopes took {@code elapsed}. */
+    public void stored(Duration elapsed) {
+        stored.update(elapsed);
+    }
+
+    /** One committed batch was handed to its sockets and acknowledged in {@code elapsed}. */
+    public void published(Duration elapsed) {
+        published.update(elapsed);
     }
 
     /** A refusal, by the short name of its problem type (e.g. {@code bad-signature}, {@code rate-limited}). */

@@ -5,33 +5,42 @@ import jakarta.annotation.Resource;
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.persistence.PersistenceException;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.sql.DataSource;
 import org.mikrotext.relay.config.Limits;
 import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.problem.Problem;
+import org.mikrotext.store.boundary.Migrations;
 import org.mikrotext.store.boundary.RoomStore;
 import org.mikrotext.store.boundary.RoomStore.Append;
 import org.mikrotext.store.boundary.RoomStore.Appended;
 import org.mikrotext.store.boundary.StoreException;
+import org.mikrotext.store.control.EnvelopeBatch;
 import org.mikrotext.store.entity.Envelope;
 import org.mikrotext.store.entity.SignedEnvelope;
 
 /**
  * Stores envelopes by group commit and hands them to the room's sockets in {@code seq} order.
  *
- * <p>Checked envelopes (rate, fields, signature: all done by the caller's thread) wait in one queue. The writer thread
- * takes everything waiting, up to {@value #MAX_BATCH}, and stores it in one transaction: one round trip locks the rooms,
- * one reads the senders, one batch inserts the rows, and one commit (one flush to disk) makes them durable. While it
- * commits, the next batch gathers, so batches grow with the load and a lone envelope waits for nobody. The publisher
- * thread then pushes each stored envelope to its room's sockets and completes the sender's future (the {@code ack}
- * or the 201), in commit order. An envelope is acknowledged only after its commit.
+ * <p>Checked envelopes (rate, fields, signature: all done by the caller's thread) wait in the queue of their room's
+ * writer thread ({@value #WRITERS} writers, a room always on the same one). A writer takes everything waiting in its
+ * queue, up to {@value #MAX_BATCH}, and stores it in one local JDBC transaction ({@link EnvelopeBatch}): one round
+ * trip locks the rooms, one reads the senders, one batch inserts the rows, and one commit (one flush to disk) makes
+ * them durable. While it commits, the
+ * next batch gathers, so batches grow with the load and a lone envelope waits for nobody. The publisher thread then
+ * pushes each stored envelope to its room's sockets and completes the sender's future (the {@code ack} or the 201),
+ * in commit order. An envelope is acknowledged only after its commit.
  *
  * <p>A replay rolls its whole batch back (the unique constraint on the chain position fails at the flush); the batch is
  * then stored again one envelope per transaction, so that only the replay is refused. A database failure fails the
@@ -41,6 +50,14 @@ import org.mikrotext.store.entity.SignedEnvelope;
 public class EnvelopeLog {
 
     static final int MAX_BATCH = 256;
+    /**
+     * Writer threads. Each room belongs to one (by its id's hash), so a room's envelopes are stored and published in
+     * order, while the commits of different writers overlap their round trips to the database.
+     */
+    static final int WRITERS = 1;
+    /** A writer that wakes to fewer envelopes than this waits up to {@value #LINGER_MICROS} µs for more. */
+    static final int LINGER_BATCH = 16;
+    static final long LINGER_MICROS = 1000;
     /** Envelopes checked and waiting for the writer; beyond this the relay answers 503 relay-busy. */
     static final int MAX_WAITING = 20_000;
     private static final long RETRY_SECONDS = 1;
@@ -61,13 +78,15 @@ public class EnvelopeLog {
     @Resource
     ManagedThreadFactory threads;
 
+    @Resource(lookup = Migrations.DATA_SOURCE)
+    DataSource dataSource;
+
     private final Clock clock = Clock.systemUTC();
-    private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Pending>[] waiting = queues(WRITERS);
     private final ArrayDeque<List<Pending>> written = new ArrayDeque<>();
+    private final List<Thread> running = new ArrayList<>();
     private boolean started;
     private volatile boolean stopped;
-    private Thread writer;
-    private Thread publisher;
 
     /** One envelope on its way: what to append, and who waits for the outcome. */
     private static final class Pending {
@@ -87,68 +106,79 @@ public class EnvelopeLog {
      */
     public CompletableFuture<Envelope> append(String roomId, String senderId, SignedEnvelope envelope) {
         Pending pending = new Pending(new Append(roomId, senderId, envelope));
-        synchronized (waiting) {
+        ArrayDeque<Pending> queue = waiting[Math.floorMod(roomId.hashCode(), WRITERS)];
+        synchronized (queue) {
             if (stopped) {
                 throw busy("The relay is shutting down");
             }
-            if (waiting.size() >= MAX_WAITING) {
+            if (queue.size() >= MAX_WAITING / WRITERS) {
                 throw busy("The relay is storing too many envelopes at once");
             }
-            startIfNeeded();
-            waiting.add(pending);
-            waiting.notifyAll();
+            queue.add(pending);
+            queue.notifyAll();
         }
+        startIfNeeded();
         return pending.outcome;
     }
 
     @PreDestroy
     void stop() {
+        stopped = true;
         List<Pending> abandoned = new ArrayList<>();
-        synchronized (waiting) {
-            stopped = true;
-            abandoned.addAll(waiting);
-            waiting.clear();
-            waiting.notifyAll();
+        for (ArrayDeque<Pending> queue : waiting) {
+            synchronized (queue) {
+                abandoned.addAll(queue);
+                queue.clear();
+                queue.notifyAll();
+            }
         }
         synchronized (written) {
             written.forEach(abandoned::addAll);
             written.clear();
             written.notifyAll();
         }
-        for (Thread thread : new Thread[] {writer, publisher}) {
-            if (thread != null) {
-                thread.interrupt();
-            }
+        synchronized (running) {
+            running.forEach(Thread::interrupt);
         }
         abandoned.forEach(pending -> pending.outcome.completeExceptionally(busy("The relay is shutting down")));
     }
 
     private void startIfNeeded() {
-        if (started) {
-            return;
+        synchronized (running) {
+            if (started) {
+                return;
+            }
+            started = true;
+            for (int i = 0; i < WRITERS; i++) {
+                ArrayDeque<Pending> queue = waiting[i];
+                running.add(thread("mikrotext-envelope-writer-" + i, () -> writeLoop(queue)));
+            }
+            running.add(thread("mikrotext-envelope-publisher", this::publishLoop));
+            running.forEach(Thread::start);
         }
-        started = true;
-        writer = threads.newThread(this::writeLoop);
-        writer.setName("mikrotext-envelope-writer");
-        publisher = threads.newThread(this::publishLoop);
-        publisher.setName("mikrotext-envelope-publisher");
-        writer.start();
-        publisher.start();
     }
 
-    private void writeLoop() {
+    private Thread thread(String name, Runnable loop) {
+        Thread thread = threads.newThread(loop);
+        thread.setName(name);
+        return thread;
+    }
+
+    private void writeLoop(ArrayDeque<Pending> queue) {
         while (true) {
             List<Pending> batch;
-            synchronized (waiting) {
-                if (!awaitWork(waiting)) {
+            synchronized (queue) {
+                if (!awaitWork(queue) || !linger(queue)) {
                     return;
                 }
-                batch = new ArrayList<>(Math.min(waiting.size(), MAX_BATCH));
-                while (!waiting.isEmpty() && batch.size() < MAX_BATCH) {
-                    batch.add(waiting.poll());
+                batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
+                while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
+                    batch.add(queue.poll());
                 }
             }
+            long started = System.nanoTime();
             write(batch);
+            metrics.stored(Duration.ofNanos(System.nanoTime() - started));
             synchronized (written) {
                 written.add(batch);
                 written.notifyAll();
@@ -156,11 +186,19 @@ public class EnvelopeLog {
         }
     }
 
+    @SuppressWarnings("unchecked")
+    private static ArrayDeque<Pending>[] queues(int count) {
+        ArrayDeque<Pending>[] queues = new ArrayDeque[count];
+        for (int i = 0; i < count; i++) {
+            queues[i] = new ArrayDeque<>();
+        }
+        return queues;
+    }
+
     private void write(List<Pending> batch) {
         long now = clock.instant().getEpochSecond();
         try {
-            List<Appended> outcomes = store.appendAll(batch.stream().map(p -> p.append).toList(), now,
-                    limits.maxEnvelopes());
+            List<Appended> outcomes = appendAll(batch.stream().map(p -> p.append).toList(), now);
             for (int i = 0; i < batch.size(); i++) {
                 Appended outcome = outcomes.get(i);
                 Pending pending = batch.get(i);
@@ -188,6 +226,15 @@ public class EnvelopeLog {
         }
     }
 
+    /** One local transaction outside JTA: the writer threads run no container transaction of their own. */
+    private List<Appended> appendAll(List<Append> appends, long now) {
+        try (Connection connection = dataSource.getConnection()) {
+            return EnvelopeBatch.appendAll(connection, appends, now, limits.maxEnvelopes());
+        } catch (SQLException e) {
+            throw new PersistenceException("Storing a batch of envelopes failed", e);
+        }
+    }
+
     private void publishLoop() {
         while (true) {
             List<Pending> batch;
@@ -197,6 +244,7 @@ public class EnvelopeLog {
                 }
                 batch = written.poll();
             }
+            long started = System.nanoTime();
             for (Pending pending : batch) {
                 try {
                     if (pending.stored != null) {
@@ -211,6 +259,7 @@ public class EnvelopeLog {
                     pending.outcome.complete(pending.stored);
                 }
             }
+            metrics.published(Duration.ofNanos(System.nanoTime() - started));
         }
     }
 
@@ -219,6 +268,27 @@ public class EnvelopeLog {
         while (queue.isEmpty() && !stopped) {
             try {
                 queue.wait();
+            } catch (InterruptedException e) {
+                // stop() interrupts; the loop condition decides
+            }
+        }
+        return !stopped;
+    }
+
+    /**
+     * Group commit's wait: with fewer than {@value #LINGER_BATCH} envelopes waiting, waits up to
+     * {@value #LINGER_MICROS} µs for more, because each commit costs the relay and the database far more than each
+     * envelope in it. Holding {@code queue}'s monitor; false once the log is stopped.
+     */
+    private boolean linger(ArrayDeque<Pending> queue) {
+        long deadline = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(LINGER_MICROS);
+        while (queue.size() < LINGER_BATCH && !stopped) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            try {
+                TimeUnit.NANOSECONDS.timedWait(queue, left);
             } catch (InterruptedException e) {
                 // stop() interrupts; the loop condition decides
             }

@@ -1,0 +1,222 @@
+package org.mikrotext.store.control;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.mikrotext.store.boundary.RoomStore.Append;
+import org.mikrotext.store.boundary.RoomStore.Appended;
+import org.mikrotext.store.boundary.StoreException.Reason;
+import org.mikrotext.store.entity.Envelope;
+import org.mikrotext.store.entity.SignedEnvelope;
+
+/**
+ * Appends many envelopes, of any rooms, in one local transaction on one connection (group commit), with plain JDBC:
+ * the hot path of the relay, where the container's per-transaction work (EJB call, JTA, persistence context) cost
+ * more than the SQL itself. Round trips: the rooms' row locks (in id order), the senders, one batch of inserts, one
+ * of room updates, the trims if any, and the commit.
+ *
+ * <p>Each envelope gets the next {@code seq} of its room, in the order given. An envelope from a participant who is
+ * gone or not in the room, to a room that is gone or expired, or under a stale key version is refused on its own.
+ * A replay breaks the unique constraint on the chain position: the whole batch is rolled back and the
+ * {@link SQLException} (SQL state 23505) reaches the caller, which then appends one by one to name the replay.
+ *
+ * <p>The SQL is portable between PostgreSQL and H2 (PostgreSQL mode). {@code IN} lists are padded to a power of two
+ * by repeating their last value, so that the database sees few distinct statements and can reuse their plans.
+ */
+public final class EnvelopeBatch {
+
+    private static final String INSERT = "INSERT INTO envelopes (room_id, seq, sender_id, key_version, chain_id, "
+            + "chain_index, checkpoint, nonce, ciphertext, signature, created_at, expires_at) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String ADVANCE = "UPDATE rooms SET last_seq = ? WHERE id = ?";
+    private static final String TRIM = "DELETE FROM envelopes WHERE room_id = ? AND seq <= ?";
+
+    private EnvelopeBatch() {
+    }
+
+    /** A locked room as the batch sees it; {@code lastSeq} advances as envelopes are assigned. */
+    private static final class LockedRoom {
+        final int keyVersion;
+        final long expiresAt;
+        final long firstSeq;
+        long lastSeq;
+
+        LockedRoom(int keyVersion, long lastSeq, long expiresAt) {
+            this.keyVersion = keyVersion;
+            this.lastSeq = lastSeq;
+            this.firstSeq = lastSeq;
+            this.expiresAt = expiresAt;
+        }
+    }
+
+    /** A sender as the batch sees it: its room, and whether it is still in it. */
+    private record Sender(String roomId, boolean present) {
+    }
+
+    /**
+     * Appends {@code appends} and commits. The connection must not be in a transaction; it is left with auto-commit
+     * on. On any exception the transaction is rolled back.
+     */
+    public static List<Appended> appendAll(Connection connection, List<Append> appends, long now, int keepNewest)
+            throws SQLException {
+        connection.setAutoCommit(false);
+        try {
+            List<Appended> outcomes = append(connection, appends, now, keepNewest);
+            connection.commit();
+            return outcomes;
+        } catch (SQLException | RuntimeException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
+    }
+
+    private static List<Appended> append(Connection connection, List<Append> appends, long now, int keepNewest)
+            throws SQLException {
+        Map<String, LockedRoom> rooms = lockRooms(connection,
+                new ArrayList<>(new TreeSet<>(appends.stream().map(Append::roomId).toList())));
+        Map<String, Sender> senders = senders(connection,
+                appends.stream().map(Append::senderId).distinct().toList());
+        List<Appended> outcomes = new ArrayList<>(appends.size());
+        try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
+            for (Append append : appends) {
+                LockedRoom room = rooms.get(append.roomId());
+                Sender sender = senders.get(append.senderId());
+                if (room == null || room.expiresAt <= now) {
+                    outcomes.add(new Appended(null, Reason.ROOM_NOT_FOUND));
+                } else if (sender == null || !sender.present() || !sender.roomId().equals(append.roomId())) {
+                    outcomes.add(new Appended(null, Reason.PARTICIPANT_NOT_FOUND));
+                } else if (append.fields().keyVersion() != room.keyVersion) {
+                    outcomes.add(new Appended(null, Reason.KEY_VERSION_MISMATCH));
+                } else {
+                    Envelope envelope = new Envelope(append.roomId(), ++room.lastSeq, append.senderId(),
+                            append.fields(), now, room.expiresAt);
+                    bindInsert(insert, envelope, append.fields());
+                    insert.addBatch();
+                    outcomes.add(new Appended(envelope, null));
+                }
+            }
+            if (outcomes.stream().anyMatch(outcome -> outcome.envelope() != null)) {
+                insert.executeBatch();
+            }
+        }
+        advance(connection, rooms, keepNewest);
+        return outcomes;
+    }
+
+    private static void bindInsert(PreparedStatement insert, Envelope envelope, SignedEnvelope fields)
+            throws SQLException {
+        insert.setString(1, envelope.getRoomId());
+        insert.setLong(2, envelope.getSeq());
+        insert.setString(3, envelope.getSenderId());
+        insert.setInt(4, fields.keyVersion());
+        insert.setBytes(5, fields.chainId());
+        insert.setInt(6, fields.chainIndex());
+        if (fields.checkpoint() == null) {
+            insert.setNull(7, Types.BINARY);
+        } else {
+            insert.setBytes(7, fields.checkpoint());
+        }
+        insert.setBytes(8, fields.nonce());
+        insert.setBytes(9, fields.ciphertext());
+        insert.setBytes(10, fields.signature());
+        insert.setLong(11, envelope.getCreatedAt());
+        insert.setLong(12, envelope.getExpiresAt());
+    }
+
+    /** Stores each room's new last seq, and deletes what falls out of its newest {@code keepNewest}. */
+    private static void advance(Connection connection, Map<String, LockedRoom> rooms, int keepNewest)
+            throws SQLException {
+        boolean trims = false;
+        try (PreparedStatement advance = connection.prepareStatement(ADVANCE);
+             PreparedStatement trim = connection.prepareStatement(TRIM)) {
+            boolean advanced = false;
+            for (Map.Entry<String, LockedRoom> entry : rooms.entrySet()) {
+                LockedRoom room = entry.getValue();
+                if (room.lastSeq == room.firstSeq) {
+                    continue;
+                }
+                advance.setLong(1, room.lastSeq);
+                advance.setString(2, entry.getKey());
+                advance.addBatch();
+                advanced = true;
+                if (room.lastSeq > keepNewest) {
+                    trim.setString(1, entry.getKey());
+                    trim.setLong(2, room.lastSeq - keepNewest);
+                    trim.addBatch();
+                    trims = true;
+                }
+            }
+            if (advanced) {
+                advance.executeBatch();
+            }
+            if (trims) {
+                trim.executeBatch();
+            }
+        }
+    }
+
+    private static Map<String, LockedRoom> lockRooms(Connection connection, List<String> roomIds)
+            throws SQLException {
+        Map<String, LockedRoom> rooms = new LinkedHashMap<>();
+        String sql = "SELECT id, key_version, last_seq, expires_at FROM rooms WHERE id IN (" + marks(roomIds.size())
+                + ") ORDER BY id FOR UPDATE";
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
+            bindPadded(select, roomIds);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    rooms.put(rows.getString(1), new LockedRoom(rows.getInt(2), rows.getLong(3), rows.getLong(4)));
+                }
+            }
+        }
+        return rooms;
+    }
+
+    private static Map<String, Sender> senders(Connection connection, List<String> senderIds) throws SQLException {
+        Map<String, Sender> senders = new HashMap<>();
+        String sql = "SELECT id, room_id, left_at FROM participants WHERE id IN (" + marks(senderIds.size()) + ")";
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
+            bindPadded(select, senderIds);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    String id = rows.getString(1);
+                    String roomId = rows.getString(2);
+                    rows.getLong(3);
+                    boolean present = rows.wasNull();
+                    senders.put(id, new Sender(roomId, present));
+                }
+            }
+        }
+        return senders;
+    }
+
+    /** How many parameters a list of {@code count} values takes: the next power of two. */
+    static int padded(int count) {
+        int slots = 1;
+        while (slots < count) {
+            slots <<= 1;
+        }
+        return slots;
+    }
+
+    private static String marks(int count) {
+        return String.join(", ", Collections.nCopies(padded(count), "?"));
+    }
+
+    private static void bindPadded(PreparedStatement statement, List<String> values) throws SQLException {
+        int slots = padded(values.size());
+        for (int i = 0; i < slots; i++) {
+            statement.setString(i + 1, values.get(Math.min(i, values.size() - 1)));
+        }
+    }
+}

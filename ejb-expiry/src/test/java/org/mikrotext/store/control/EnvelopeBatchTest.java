@@ -1,0 +1,160 @@
+package org.mikrotext.store.control;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.mikrotext.store.boundary.RoomStore.Append;
+import org.mikrotext.store.boundary.RoomStore.Appended;
+import org.mikrotext.store.boundary.StoreException.Reason;
+import org.mikrotext.store.entity.SignedEnvelope;
+
+/** The group commit's SQL against the real schema (Flyway migrations), on H2 in PostgreSQL mode. */
+class EnvelopeBatchTest {
+
+    private static final long NOW = 1_800_000_000L;
+    private Connection connection;
+
+    @BeforeEach
+    void schema() throws SQLException {
+        String url = "jdbc:h2:mem:" + UUID.randomUUID() + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1";
+        Flyway.configure().dataSource(url, "sa", "").load().migrate();
+        connection = DriverManager.getConnection(url, "sa", "");
+        try (Statement sql = connection.createStatement()) {
+            sql.execute("INSERT INTO rooms VALUES ('room-a', 1, 0, 0, " + (NOW + 60) + ")");
+            sql.execute("INSERT INTO rooms VALUES ('room-b', 2, 7, 0, " + (NOW + 60) + ")");
+            sql.execute("INSERT INTO rooms VALUES ('room-gone', 1, 0, 0, " + NOW + ")");
+            participant(sql, "alice", "room-a", null);
+            participant(sql, "bob", "room-b", null);
+            participant(sql, "carol", "room-a", NOW - 5);
+            participant(sql, "dave", "room-gone", null);
+        }
+    }
+
+    @AfterEach
+    void close() throws SQLException {
+        connection.close();
+    }
+
+    @Test
+    void eachRoomGetsItsNextSeqsAndRefusalsStandAlone() throws SQLException {
+        List<Appended> outcomes = EnvelopeBatch.appendAll(connection, List.of(
+                append("room-a", "alice", 1, 0),
+                append("room-b", "bob", 2, 0),
+                append("room-a", "alice", 1, 1),
+                append("room-a", "carol", 1, 0),
+                append("room-b", "alice", 2, 2),
+                append("room-b", "bob", 1, 1),
+                append("room-gone", "dave", 1, 0),
+                append("room-nowhere", "alice", 1, 3)), NOW, 100);
+
+        assertNull(outcomes.get(0).refused(), String.valueOf(outcomes));
+        assertEquals(1, outcomes.get(0).envelope().getSeq());
+        assertEquals(8, outcomes.get(1).envelope().getSeq(), "room-b continues after its last seq, 7");
+        assertEquals(2, outcomes.get(2).envelope().getSeq());
+        assertEquals(Reason.PARTICIPANT_NOT_FOUND, outcomes.get(3).refused(), "carol has left");
+        assertEquals(Reason.PARTICIPANT_NOT_FOUND, outcomes.get(4).refused(), "alice is not in room-b");
+        assertEquals(Reason.KEY_VERSION_MISMATCH, outcomes.get(5).refused());
+        assertEquals(Reason.ROOM_NOT_FOUND, outcomes.get(6).refused(), "expired");
+        assertEquals(Reason.ROOM_NOT_FOUND, outcomes.get(7).refused(), "no such room");
+        assertNull(outcomes.get(3).envelope());
+
+        assertEquals(List.of("room-a:1", "room-a:2", "room-b:8"), rows());
+        assertEquals(2, lastSeq("room-a"));
+        assertEquals(8, lastSeq("room-b"));
+        assertTrue(connection.getAutoCommit(), "the connection goes back with auto-commit on");
+        try (Statement sql = connection.createStatement();
+             ResultSet row = sql.executeQuery("SELECT chain_id, checkpoint, created_at, expires_at FROM envelopes "
+                     + "WHERE room_id = 'room-a' AND seq = 1")) {
+            row.next();
+            assertArrayEquals(outcomes.get(0).envelope().getChainId(), row.getBytes(1));
+            assertArrayEquals(outcomes.get(0).envelope().getCheckpoint(), row.getBytes(2));
+            assertEquals(NOW, row.getLong(3));
+            assertEquals(NOW + 60, row.getLong(4), "an envelope goes with its room");
+        }
+    }
+
+    @Test
+    void onlyTheNewestAreKept() throws SQLException {
+        List<Append> appends = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            appends.add(append("room-a", "alice", 1, i));
+        }
+        EnvelopeBatch.appendAll(connection, appends, NOW, 3);
+        assertEquals(List.of("room-a:3", "room-a:4", "room-a:5"), rows());
+    }
+
+    @Test
+    void aReplayRollsTheWholeBatchBack() throws SQLException {
+        EnvelopeBatch.appendAll(connection, List.of(append("room-a", "alice", 1, 0)), NOW, 100);
+        SQLException replay = assertThrows(SQLException.class, () -> EnvelopeBatch.appendAll(connection,
+                List.of(append("room-b", "bob", 2, 0), append("room-a", "alice", 1, 0)), NOW, 100));
+        assertTrue(isUniqueViolation(replay), replay.toString());
+        assertEquals(List.of("room-a:1"), rows(), "bob's envelope went with the batch");
+        assertEquals(7, lastSeq("room-b"));
+        assertTrue(connection.getAutoCommit());
+    }
+
+    @Test
+    void inListsArePaddedToPowersOfTwo() {
+        assertEquals(1, EnvelopeBatch.padded(1));
+        assertEquals(2, EnvelopeBatch.padded(2));
+        assertEquals(4, EnvelopeBatch.padded(3));
+        assertEquals(8, EnvelopeBatch.padded(5));
+        assertEquals(256, EnvelopeBatch.padded(256));
+    }
+
+    private static boolean isUniqueViolation(SQLException e) {
+        for (SQLException s = e; s != null; s = s.getNextException()) {
+            if ("23505".equals(s.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Append append(String roomId, String senderId, int keyVersion, int chainIndex) {
+        byte[] checkpoint = chainIndex % 16 == 0 ? new byte[] {9, 9} : null;
+        return new Append(roomId, senderId, new SignedEnvelope(keyVersion, new byte[] {1, 2, 3}, chainIndex,
+                checkpoint, new byte[12], new byte[] {4, 5}, new byte[64]));
+    }
+
+    private static void participant(Statement sql, String id, String roomId, Long leftAt) throws SQLException {
+        sql.execute("INSERT INTO participants (id, room_id, pseudonym, signing_key, exchange_key, role, token_hash, "
+                + "joined_at, left_at) VALUES ('" + id + "', '" + roomId + "', '" + id + "', X'01', X'02', 'MEMBER', "
+                + (leftAt == null ? "'" + id + "-token'" : "NULL") + ", 0, " + leftAt + ")");
+    }
+
+    private List<String> rows() throws SQLException {
+        List<String> rows = new ArrayList<>();
+        try (Statement sql = connection.createStatement();
+             ResultSet row = sql.executeQuery("SELECT room_id, seq FROM envelopes ORDER BY room_id, seq")) {
+            while (row.next()) {
+                rows.add(row.getString(1) + ":" + row.getLong(2));
+            }
+        }
+        return rows;
+    }
+
+    private long lastSeq(String roomId) throws SQLException {
+        try (Statement sql = connection.createStatement();
+             ResultSet row = sql.executeQuery("SELECT last_seq FROM rooms WHERE id = '" + roomId + "'")) {
+            row.next();
+            return row.getLong(1);
+        }
+    }
+}

@@ -1,5 +1,7 @@
 package org.mikrotext.relay.protocol;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,6 +46,21 @@ class EnvelopeSignaturesTest {
     @Test
     void verifiesValidSignature() {
         assertTrue(EnvelopeSignatures.verify(key, INPUT, signature));
+    }
+
+    @Test
+    void thePreparedKeyIsTheSameKeyAndVerifiesTheSame() {
+        ECPublicKey prepared = EnvelopeSignatures.verificationKey(key);
+        assertArrayEquals(key.getEncoded(), prepared.getEncoded());
+        assertEquals(key.getW(), prepared.getW());
+        assertTrue(EnvelopeSignatures.verify(prepared, INPUT, signature));
+        assertTrue(EnvelopeSignatures.verify(prepared, INPUT, signature), "again, with the key's tables kept");
+        byte[] tampered = INPUT.clone();
+        tampered[0] ^= 1;
+        assertFalse(EnvelopeSignatures.verify(prepared, tampered, signature));
+        byte[] otherSignature = signature.clone();
+        otherSignature[40] ^= 1;
+        assertFalse(EnvelopeSignatures.verify(prepared, INPUT, otherSignature));
     }
 
     @Test

@@ -72,7 +72,7 @@ final class LoadPhase {
     /** Delivery latency (send to receipt) by receiver group: 0 ordinary, 1 room-mate of the stalled member, 2 stalled. */
     final Samples[] deliveries = {new Samples(), new Samples(), new Samples()};
     final Samples acks = new Samples();
-    /** The worst delivery latency received in each 100 ms of the window: shows whether slow deliveries come together. */
+    /** The worst delivery latency received in each 100 ms of the window: do slow deliveries come together? */
     static final long SLICE_NANOS = 100_000_000L;
     final java.util.concurrent.atomic.AtomicLongArray worstBySlice = new java.util.concurrent.atomic.AtomicLongArray(
             36_000);
@@ -104,6 +104,9 @@ final class LoadPhase {
     /** The longest group commit and hand-over the relay reports (its timers' recent maximum). */
     double storeMaxSeconds;
     double publishMaxSeconds;
+    /** The relay's own p99 of a group commit and of a hand-over (its timers' recent window). */
+    double storeP99Seconds = -1;
+    double publishP99Seconds = -1;
     double prepareSeconds;
     long loadGeneratorGcMillis;
     Map<String, Double> serverThreads = Map.of();
@@ -157,14 +160,15 @@ final class LoadPhase {
         if (groupCommits <= 0 || metricsSeconds <= 0) {
             return "no group commits measured";
         }
-        return String.format("%.0f group commits/s, %.1f envelopes each, %.2f ms each (longest %.0f ms); "
-                        + "writers busy %.0f%% of one thread, publisher busy %.0f%% (longest batch %.0f ms)",
+        return String.format("%.0f group commits/s, %.1f envelopes each, %.2f ms each (p99 %.1f ms, longest %.0f ms); "
+                        + "writers busy %.0f%% of one thread, publisher busy %.0f%% "
+                        + "(p99 %.1f ms, longest batch %.0f ms)",
                 groupCommits / metricsSeconds, serverAccepted / groupCommits, 1000 * storeSeconds / groupCommits,
-                millis(storeMaxSeconds), 100 * storeSeconds / metricsSeconds, 100 * publishSeconds / metricsSeconds,
-                millis(publishMaxSeconds));
+                millis(storeP99Seconds), millis(storeMaxSeconds), 100 * storeSeconds / metricsSeconds,
+                100 * publishSeconds / metricsSeconds, millis(publishP99Seconds), millis(publishMaxSeconds));
     }
 
-    /** Payara reports a timer's sum in seconds but its maximum in nanoseconds; either way, in milliseconds. */
+    /** Payara reports a timer's sum in seconds but its maximum (and quantiles) in nanoseconds; either way, in ms. */
     private static double millis(double max) {
         return max > 1000 ? max / 1e6 : max * 1000;
     }

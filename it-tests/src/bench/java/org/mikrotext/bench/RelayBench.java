@@ -412,6 +412,8 @@ class RelayBench {
         phase.publishSeconds = BenchServer.metric(after, "mikrotext_envelopes_publish_seconds_sum")
                 - BenchServer.metric(before, "mikrotext_envelopes_publish_seconds_sum");
         phase.publishMaxSeconds = BenchServer.metric(after, "mikrotext_envelopes_publish_seconds_max");
+        phase.storeP99Seconds = quantile(after, "mikrotext_envelopes_store_seconds", "0.99");
+        phase.publishP99Seconds = quantile(after, "mikrotext_envelopes_publish_seconds", "0.99");
         phase.serverAccepted = BenchServer.metric(after, "mikrotext_envelopes_accepted_total")
                 - BenchServer.metric(before, "mikrotext_envelopes_accepted_total");
         phase.serverDelivered = BenchServer.metric(after, "mikrotext_envelopes_delivered_total")
@@ -909,6 +911,16 @@ class RelayBench {
     }
 
     // ---------------------------------------------------------------- references measured in the same run
+
+    /** A timer's quantile as the relay reports it (over its recent window), or -1. */
+    private static double quantile(Map<String, Double> metrics, String timer, String q) {
+        for (Map.Entry<String, Double> e : metrics.entrySet()) {
+            if (e.getKey().startsWith(timer + "{") && e.getKey().contains("quantile=\"" + q + "\"")) {
+                return e.getValue();
+            }
+        }
+        return -1;
+    }
 
     /** Time the load generator's own JVM has spent in garbage collection, in ms. */
     private static long gcMillis() {

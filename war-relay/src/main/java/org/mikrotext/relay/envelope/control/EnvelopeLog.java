@@ -38,9 +38,9 @@ import org.mikrotext.store.entity.SignedEnvelope;
  * queue, up to {@value #MAX_BATCH}, and stores it in one local JDBC transaction ({@link EnvelopeBatch}): one round
  * trip locks the rooms, one reads the senders, one batch inserts the rows, and one commit (one flush to disk) makes
  * them durable. While it commits, the
- * next batch gathers, so batches grow with the load and a lone envelope waits for nobody. The publisher thread then
- * pushes each stored envelope to its room's sockets and completes the sender's future (the {@code ack} or the 201),
- * in commit order. An envelope is acknowledged only after its commit.
+ * next batch gathers, so batches grow with the load. The room's publisher thread ({@value #PUBLISHERS}, a room
+ * always on the same one) then pushes each stored envelope to its room's sockets and completes the sender's future
+ * (the {@code ack} or the 201), in commit order. An envelope is acknowledged only after its commit.
  *
  * <p>A replay rolls its whole batch back (the unique constraint on the chain position fails at the flush); the batch is
  * then stored again one envelope per transaction, so that only the replay is refused. A database failure fails the
@@ -58,6 +58,11 @@ public class EnvelopeLog {
     /** A writer that wakes to fewer envelopes than this waits up to {@value #LINGER_MICROS} µs for more. */
     static final int LINGER_BATCH = 16;
     static final long LINGER_MICROS = 1000;
+    /**
+     * Publisher threads. Each room belongs to one (by its id's hash), so its envelopes reach its sockets in commit
+     * order, while a socket write that is slow holds up only the rooms of its own publisher.
+     */
+    static final int PUBLISHERS = 2;
     /** Envelopes checked and waiting for the writer; beyond this the relay answers 503 relay-busy. */
     static final int MAX_WAITING = 20_000;
     private static final long RETRY_SECONDS = 1;
@@ -83,7 +88,7 @@ public class EnvelopeLog {
 
     private final Clock clock = Clock.systemUTC();
     private final ArrayDeque<Pending>[] waiting = queues(WRITERS);
-    private final ArrayDeque<List<Pending>> written = new ArrayDeque<>();
+    private final ArrayDeque<List<Pending>>[] written = queues(PUBLISHERS);
     private final List<Thread> running = new ArrayList<>();
     private boolean started;
     private volatile boolean stopped;
@@ -132,10 +137,12 @@ public class EnvelopeLog {
                 queue.notifyAll();
             }
         }
-        synchronized (written) {
-            written.forEach(abandoned::addAll);
-            written.clear();
-            written.notifyAll();
+        for (ArrayDeque<List<Pending>> queue : written) {
+            synchronized (queue) {
+                queue.forEach(abandoned::addAll);
+                queue.clear();
+                queue.notifyAll();
+            }
         }
         synchronized (running) {
             running.forEach(Thread::interrupt);
@@ -153,7 +160,10 @@ public class EnvelopeLog {
                 ArrayDeque<Pending> queue = waiting[i];
                 running.add(thread("mikrotext-envelope-writer-" + i, () -> writeLoop(queue)));
             }
-            running.add(thread("mikrotext-envelope-publisher", this::publishLoop));
+            for (int i = 0; i < PUBLISHERS; i++) {
+                ArrayDeque<List<Pending>> queue = written[i];
+                running.add(thread("mikrotext-envelope-publisher-" + i, () -> publishLoop(queue)));
+            }
             running.forEach(Thread::start);
         }
     }
@@ -179,16 +189,13 @@ public class EnvelopeLog {
             long started = System.nanoTime();
             write(batch);
             metrics.stored(Duration.ofNanos(System.nanoTime() - started));
-            synchronized (written) {
-                written.add(batch);
-                written.notifyAll();
-            }
+            handOver(batch);
         }
     }
 
     @SuppressWarnings("unchecked")
-    private static ArrayDeque<Pending>[] queues(int count) {
-        ArrayDeque<Pending>[] queues = new ArrayDeque[count];
+    private static <T> ArrayDeque<T>[] queues(int count) {
+        ArrayDeque<T>[] queues = new ArrayDeque[count];
         for (int i = 0; i < count; i++) {
             queues[i] = new ArrayDeque<>();
         }
@@ -235,14 +242,33 @@ public class EnvelopeLog {
         }
     }
 
-    private void publishLoop() {
+    /** Splits a stored batch among the publishers by room, keeping each room's envelopes in commit order. */
+    private void handOver(List<Pending> batch) {
+        List<List<Pending>> shares = new ArrayList<>(PUBLISHERS);
+        for (int i = 0; i < PUBLISHERS; i++) {
+            shares.add(new ArrayList<>());
+        }
+        for (Pending pending : batch) {
+            shares.get(Math.floorMod(pending.append.roomId().hashCode(), PUBLISHERS)).add(pending);
+        }
+        for (int i = 0; i < PUBLISHERS; i++) {
+            if (!shares.get(i).isEmpty()) {
+                synchronized (written[i]) {
+                    written[i].add(shares.get(i));
+                    written[i].notifyAll();
+                }
+            }
+        }
+    }
+
+    private void publishLoop(ArrayDeque<List<Pending>> queue) {
         while (true) {
             List<Pending> batch;
-            synchronized (written) {
-                if (!awaitWork(written)) {
+            synchronized (queue) {
+                if (!awaitWork(queue)) {
                     return;
                 }
-                batch = written.poll();
+                batch = queue.poll();
             }
             long started = System.nanoTime();
             for (Pending pending : batch) {

@@ -127,41 +127,6 @@ public class RoomStore {
         return new Joined(newcomer, room, invite.getKeyVersion(), wrapped);
     }
 
-    /**
-     * Appends an envelope with the room's next sequence number, refusing a replay or a stale key version, and
-     * trims the room to its newest {@code keepNewest} envelopes.
-     */
-    public Envelope append(String roomId, String senderId, SignedEnvelope fields, long now, int keepNewest) {
-        Room room = lockRoom(roomId, now);
-        Participant sender = em.find(Participant.class, senderId);
-        if (sender == null || !sender.isPresent()) {
-            throw new StoreException(Reason.PARTICIPANT_NOT_FOUND);
-        }
-        if (fields.keyVersion() != room.getKeyVersion()) {
-            throw new StoreException(Reason.KEY_VERSION_MISMATCH);
-        }
-        long held = em.createNamedQuery(Envelope.COUNT_CHAIN_POSITION, Long.class)
-                .setParameter("roomId", roomId)
-                .setParameter("senderId", senderId)
-                .setParameter("keyVersion", fields.keyVersion())
-                .setParameter("chainId", fields.chainId())
-                .setParameter("chainIndex", fields.chainIndex())
-                .getSingleResult();
-        if (held > 0) {
-            throw new StoreException(Reason.REPLAY);
-        }
-        long seq = room.nextSeq();
-        Envelope envelope = new Envelope(roomId, seq, senderId, fields, now, room.getExpiresAt());
-        em.persist(envelope);
-        if (seq > keepNewest) {
-            em.createNamedQuery(Envelope.DELETE_UP_TO)
-                    .setParameter("roomId", roomId)
-                    .setParameter("seq", seq - keepNewest)
-                    .executeUpdate();
-        }
-        return envelope;
-    }
-
     /** One envelope to append to a room on behalf of one of its participants. */
     public record Append(String roomId, String senderId, SignedEnvelope fields) {
     }

@@ -8,9 +8,12 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.mikrotext.store.boundary.RoomStore.Append;
 import org.mikrotext.store.boundary.RoomStore.Appended;
@@ -68,25 +71,40 @@ public final class EnvelopeBatch {
      */
     public static List<Appended> appendAll(Connection connection, List<Append> appends, long now, int keepNewest)
             throws SQLException {
+        return appendAll(connection, appends, now, keepNewest, false);
+    }
+
+    /**
+     * As {@link #appendAll(Connection, List, long, int)}, but with {@code refuseReplays} it first reads which chain
+     * positions the rooms already hold (one more round trip) and refuses replays on their own, as it does a repeat
+     * within the batch: for storing a batch again after a replay broke it.
+     */
+    public static List<Appended> appendAll(Connection connection, List<Append> appends, long now, int keepNewest,
+                                           boolean refuseReplays) throws SQLException {
         connection.setAutoCommit(false);
         try {
-            List<Appended> outcomes = append(connection, appends, now, keepNewest);
+            List<Appended> outcomes = append(connection, appends, now, keepNewest, refuseReplays);
             connection.commit();
             return outcomes;
         } catch (SQLException | RuntimeException e) {
-            connection.rollback();
+            try {
+                connection.rollback();
+            } catch (SQLException rollback) {
+                e.addSuppressed(rollback); // keep the cause (a replay's 23505) in front
+            }
             throw e;
         } finally {
             connection.setAutoCommit(true);
         }
     }
 
-    private static List<Appended> append(Connection connection, List<Append> appends, long now, int keepNewest)
-            throws SQLException {
-        Map<String, LockedRoom> rooms = lockRooms(connection,
-                new ArrayList<>(new TreeSet<>(appends.stream().map(Append::roomId).toList())));
+    private static List<Appended> append(Connection connection, List<Append> appends, long now, int keepNewest,
+                                         boolean refuseReplays) throws SQLException {
+        List<String> roomIds = new ArrayList<>(new TreeSet<>(appends.stream().map(Append::roomId).toList()));
+        Map<String, LockedRoom> rooms = lockRooms(connection, roomIds);
         Map<String, Sender> senders = senders(connection,
                 appends.stream().map(Append::senderId).distinct().toList());
+        Set<String> held = refuseReplays ? heldPositions(connection, roomIds, appends) : new HashSet<>();
         List<Appended> outcomes = new ArrayList<>(appends.size());
         try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
             for (Append append : appends) {
@@ -98,6 +116,9 @@ public final class EnvelopeBatch {
                     outcomes.add(new Appended(null, Reason.PARTICIPANT_NOT_FOUND));
                 } else if (append.fields().keyVersion() != room.keyVersion) {
                     outcomes.add(new Appended(null, Reason.KEY_VERSION_MISMATCH));
+                } else if (refuseReplays && !held.add(position(append.roomId(), append.senderId(),
+                        append.fields().keyVersion(), append.fields().chainId(), append.fields().chainIndex()))) {
+                    outcomes.add(new Appended(null, Reason.REPLAY));
                 } else {
                     Envelope envelope = new Envelope(append.roomId(), ++room.lastSeq, append.senderId(),
                             append.fields(), now, room.expiresAt);
@@ -164,6 +185,33 @@ public final class EnvelopeBatch {
                 trim.executeBatch();
             }
         }
+    }
+
+    /** The chain positions of {@code appends}' chains that the rooms already hold. */
+    private static Set<String> heldPositions(Connection connection, List<String> roomIds, List<Append> appends)
+            throws SQLException {
+        List<byte[]> chainIds = appends.stream().map(append -> append.fields().chainId()).toList();
+        Set<String> held = new HashSet<>();
+        String sql = "SELECT room_id, sender_id, key_version, chain_id, chain_index FROM envelopes WHERE room_id IN ("
+                + marks(roomIds.size()) + ") AND chain_id IN (" + marks(chainIds.size()) + ")";
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
+            bindPadded(select, roomIds);
+            int at = padded(roomIds.size());
+            for (int i = 0; i < padded(chainIds.size()); i++) {
+                select.setBytes(at + i + 1, chainIds.get(Math.min(i, chainIds.size() - 1)));
+            }
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    held.add(position(rows.getString(1), rows.getString(2), rows.getInt(3), rows.getBytes(4),
+                            rows.getInt(5)));
+                }
+            }
+        }
+        return held;
+    }
+
+    private static String position(String roomId, String senderId, int keyVersion, byte[] chainId, int chainIndex) {
+        return roomId + ' ' + senderId + ' ' + keyVersion + ' ' + HexFormat.of().formatHex(chainId) + ' ' + chainIndex;
     }
 
     private static Map<String, LockedRoom> lockRooms(Connection connection, List<String> roomIds)

@@ -13,18 +13,11 @@ import jakarta.persistence.Table;
 @IdClass(EnvelopeKey.class)
 @NamedQuery(name = Envelope.FIND_AFTER,
         query = "SELECT e FROM Envelope e WHERE e.roomId = :roomId AND e.seq > :after ORDER BY e.seq")
-@NamedQuery(name = Envelope.COUNT_CHAIN_POSITION,
-        query = "SELECT COUNT(e) FROM Envelope e WHERE e.roomId = :roomId AND e.senderId = :senderId"
-                + " AND e.keyVersion = :keyVersion AND e.chainId = :chainId AND e.chainIndex = :chainIndex")
-@NamedQuery(name = Envelope.DELETE_UP_TO,
-        query = "DELETE FROM Envelope e WHERE e.roomId = :roomId AND e.seq <= :seq")
 @NamedQuery(name = Envelope.DELETE_BY_ROOMS,
         query = "DELETE FROM Envelope e WHERE e.roomId IN :roomIds")
 public class Envelope {
 
     public static final String FIND_AFTER = "Envelope.findAfter";
-    public static final String COUNT_CHAIN_POSITION = "Envelope.countChainPosition";
-    public static final String DELETE_UP_TO = "Envelope.deleteUpTo";
     public static final String DELETE_BY_ROOMS = "Envelope.deleteByRooms";
 
     @Id

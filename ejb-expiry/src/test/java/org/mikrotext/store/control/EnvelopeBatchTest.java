@@ -110,6 +110,21 @@ class EnvelopeBatchTest {
     }
 
     @Test
+    void storedAgainWithReplaysRefusedOnlyTheReplaysAreRefused() throws SQLException {
+        EnvelopeBatch.appendAll(connection, List.of(append("room-a", "alice", 1, 0)), NOW, 100);
+        List<Appended> outcomes = EnvelopeBatch.appendAll(connection, List.of(
+                append("room-b", "bob", 2, 0),
+                append("room-a", "alice", 1, 0),
+                append("room-a", "alice", 1, 1),
+                append("room-a", "alice", 1, 1)), NOW, 100, true);
+        assertEquals(8, outcomes.get(0).envelope().getSeq());
+        assertEquals(Reason.REPLAY, outcomes.get(1).refused(), "already stored");
+        assertEquals(2, outcomes.get(2).envelope().getSeq(), "no gap where the replay was refused");
+        assertEquals(Reason.REPLAY, outcomes.get(3).refused(), "repeated within the batch");
+        assertEquals(List.of("room-a:1", "room-a:2", "room-b:8"), rows());
+    }
+
+    @Test
     void inListsArePaddedToPowersOfTwo() {
         assertEquals(1, EnvelopeBatch.padded(1));
         assertEquals(2, EnvelopeBatch.padded(2));

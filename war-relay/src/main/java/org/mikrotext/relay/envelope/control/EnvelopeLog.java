@@ -22,7 +22,6 @@ import org.mikrotext.relay.config.Limits;
 import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.problem.Problem;
 import org.mikrotext.store.boundary.Migrations;
-import org.mikrotext.store.boundary.RoomStore;
 import org.mikrotext.store.boundary.RoomStore.Append;
 import org.mikrotext.store.boundary.RoomStore.Appended;
 import org.mikrotext.store.boundary.StoreException;
@@ -42,8 +41,8 @@ import org.mikrotext.store.entity.SignedEnvelope;
  * always on the same one) then pushes each stored envelope to its room's sockets and completes the sender's future
  * (the {@code ack} or the 201), in commit order. An envelope is acknowledged only after its commit.
  *
- * <p>A replay rolls its whole batch back (the unique constraint on the chain position fails at the flush); the batch is
- * then stored again one envelope per transaction, so that only the replay is refused. A database failure fails the
+ * <p>A replay rolls its whole batch back (the unique constraint on the chain position fails at the insert); the batch
+ * is then stored once more with the held chain positions read first, so that only the replay is refused. A database failure fails the
  * batch's envelopes with the database's error (503 database-unavailable).
  */
 @ApplicationScoped
@@ -67,9 +66,6 @@ public class EnvelopeLog {
     static final int MAX_WAITING = 20_000;
     private static final long RETRY_SECONDS = 1;
     private static final Logger LOG = Logger.getLogger(EnvelopeLog.class.getName());
-
-    @Inject
-    RoomStore store;
 
     @Inject
     RoomChannels channels;
@@ -144,9 +140,8 @@ public class EnvelopeLog {
                 queue.notifyAll();
             }
         }
-        synchronized (running) {
-            running.forEach(Thread::interrupt);
-        }
+        // No interrupt: a thread in the middle of a batch finishes it (an interrupt could break the database's file
+        // I/O); notifyAll above wakes the idle ones, and handOver fails what is stored after this point.
         abandoned.forEach(pending -> pending.outcome.completeExceptionally(busy("The relay is shutting down")));
     }
 
@@ -186,10 +181,16 @@ public class EnvelopeLog {
                     batch.add(queue.poll());
                 }
             }
-            long started = System.nanoTime();
-            write(batch);
-            metrics.stored(Duration.ofNanos(System.nanoTime() - started));
-            handOver(batch);
+            try {
+                long started = System.nanoTime();
+                write(batch);
+                metrics.stored(Duration.ofNanos(System.nanoTime() - started));
+                handOver(batch);
+            } catch (Throwable e) { // the writer must outlive any one batch, or every later envelope would wait
+                LOG.log(Level.SEVERE, "Storing a batch of envelopes failed", e);
+                RuntimeException failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                batch.forEach(pending -> pending.outcome.completeExceptionally(failure));
+            }
         }
     }
 
@@ -204,39 +205,39 @@ public class EnvelopeLog {
 
     private void write(List<Pending> batch) {
         long now = clock.instant().getEpochSecond();
+        List<Append> appends = batch.stream().map(p -> p.append).toList();
         try {
-            List<Appended> outcomes = appendAll(batch.stream().map(p -> p.append).toList(), now);
-            for (int i = 0; i < batch.size(); i++) {
-                Appended outcome = outcomes.get(i);
-                Pending pending = batch.get(i);
-                if (outcome.envelope() != null) {
-                    pending.stored = outcome.envelope();
-                } else {
-                    pending.failure = new StoreException(outcome.refused());
-                }
-            }
+            settle(batch, appendAll(appends, now, false));
         } catch (RuntimeException e) {
             if (!isUniqueViolation(e)) {
                 batch.forEach(pending -> pending.failure = e);
                 return;
             }
-            LOG.fine("A batch held a replayed chain position; storing it one envelope at a time");
-            for (Pending pending : batch) {
-                Append append = pending.append;
-                try {
-                    pending.stored = store.append(append.roomId(), append.senderId(), append.fields(), now,
-                            limits.maxEnvelopes());
-                } catch (RuntimeException single) {
-                    pending.failure = single;
-                }
+            LOG.fine("A batch held a replayed chain position; storing it again with replays refused");
+            try {
+                settle(batch, appendAll(appends, now, true));
+            } catch (RuntimeException again) {
+                batch.forEach(pending -> pending.failure = again);
+            }
+        }
+    }
+
+    private static void settle(List<Pending> batch, List<Appended> outcomes) {
+        for (int i = 0; i < batch.size(); i++) {
+            Appended outcome = outcomes.get(i);
+            Pending pending = batch.get(i);
+            if (outcome.envelope() != null) {
+                pending.stored = outcome.envelope();
+            } else {
+                pending.failure = new StoreException(outcome.refused());
             }
         }
     }
 
     /** One local transaction outside JTA: the writer threads run no container transaction of their own. */
-    private List<Appended> appendAll(List<Append> appends, long now) {
+    private List<Appended> appendAll(List<Append> appends, long now, boolean refuseReplays) {
         try (Connection connection = dataSource.getConnection()) {
-            return EnvelopeBatch.appendAll(connection, appends, now, limits.maxEnvelopes());
+            return EnvelopeBatch.appendAll(connection, appends, now, limits.maxEnvelopes(), refuseReplays);
         } catch (SQLException e) {
             throw new PersistenceException("Storing a batch of envelopes failed", e);
         }
@@ -254,6 +255,12 @@ public class EnvelopeLog {
         for (int i = 0; i < PUBLISHERS; i++) {
             if (!shares.get(i).isEmpty()) {
                 synchronized (written[i]) {
+                    if (stopped) {
+                        // Stored but no publisher runs any more: the senders resume by seq and find them.
+                        shares.get(i).forEach(pending -> pending.outcome.completeExceptionally(
+                                busy("The relay is shutting down")));
+                        continue;
+                    }
                     written[i].add(shares.get(i));
                     written[i].notifyAll();
                 }
@@ -280,9 +287,13 @@ public class EnvelopeLog {
                     } else {
                         pending.outcome.completeExceptionally(pending.failure);
                     }
-                } catch (RuntimeException e) {
+                } catch (Throwable e) { // the publisher must outlive any one envelope
                     LOG.log(Level.WARNING, "Handing an envelope to its room failed: {0}", e.getClass().getName());
-                    pending.outcome.complete(pending.stored);
+                    if (pending.stored != null) {
+                        pending.outcome.complete(pending.stored);
+                    } else {
+                        pending.outcome.completeExceptionally(pending.failure);
+                    }
                 }
             }
             metrics.published(Duration.ofNanos(System.nanoTime() - started));

@@ -36,6 +36,7 @@ public class RoomChannels {
 
     private static final int PAGE = 200;
     private static final long CATCH_UP_WAIT_MILLIS = 30_000;
+    private static final int MAX_CATCH_UP_PASSES = 50;
 
     @Inject
     RoomStore store;
@@ -95,7 +96,13 @@ public class RoomChannels {
             if (!channel.members.isEmpty()) {
                 frame = EnvelopeJson.frame(envelope);
                 for (Outbox outbox : channel.members) {
-                    outbox.offerEnvelope(envelope.getSeq(), frame);
+                    try {
+                        outbox.offerEnvelope(envelope.getSeq(), frame);
+                    } catch (RuntimeException e) {
+                        // This socket misses the envelope: close it, so that it resumes by seq.
+                        channel.members.remove(outbox);
+                        outbox.close(1011, "delivery failed; resume by seq");
+                    }
                 }
                 metrics.delivered(channel.members.size());
             }
@@ -133,14 +140,19 @@ public class RoomChannels {
      * the socket drains; call it off the socket's own thread.
      *
      * <p>The stored envelopes are read without the room's lock. The socket joins the live stream, under the lock, only
-     * once nothing has been published beyond what it has read; otherwise it reads again. Envelopes committed but not
+     * once nothing has been published beyond what it has read; otherwise it reads again (at most
+     * {@value #MAX_CATCH_UP_PASSES} times; then it is closed with 1011 and resumes later). Envelopes committed but not
      * yet published when it joins reach it twice (read, then published); the outbox drops the second by its seq.
      */
     public void attach(String roomId, Outbox outbox, long after) throws InterruptedException {
         Channel channel = channel(roomId);
         long cursor = after;
-        while (true) {
-            long before = cursor;
+        for (int pass = 0; ; pass++) {
+            if (pass == MAX_CATCH_UP_PASSES) {
+                // Envelopes keep being published beyond what is stored: the room is being deleted. Resume later.
+                outbox.close(1011, "catch-up did not settle; resume by seq");
+                return;
+            }
             List<Envelope> page;
             do {
                 page = store.envelopesAfter(roomId, cursor, PAGE);
@@ -160,14 +172,18 @@ public class RoomChannels {
                     outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
                     return;
                 }
-                // Published but no longer stored (nothing new was read): the room was trimmed meanwhile.
-                if (channel.published <= cursor || cursor == before) {
+                // Everything published so far has been read: what is published from now on reaches this socket.
+                if (channel.published <= cursor) {
                     channel.members.add(outbox);
                     break;
                 }
             } finally {
                 channel.lock.unlock();
             }
+        }
+        if (outbox.isClosed()) {
+            detach(roomId, outbox);
+            return;
         }
         outbox.offer(participantsFrame(roomId));
     }
@@ -214,8 +230,14 @@ public class RoomChannels {
         for (String roomId : roomIds) {
             Channel channel = channels.remove(roomId);
             if (channel != null) {
-                channel.members.forEach(outbox -> outbox.close(CloseCodes.ROOM_ENDED, "the room has ended"));
-                channel.members.clear();
+                // Under the lock, so that a socket joining meanwhile either is closed here or sees the room gone.
+                channel.lock.lock();
+                try {
+                    channel.members.forEach(outbox -> outbox.close(CloseCodes.ROOM_ENDED, "the room has ended"));
+                    channel.members.clear();
+                } finally {
+                    channel.lock.unlock();
+                }
             }
         }
     }

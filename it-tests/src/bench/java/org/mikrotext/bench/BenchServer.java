@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.mikrotext.it.support.MicroProcess;
 
 /**
  * The relay under test: {@code java -jar payara-micro.jar --deploy mikrotext.war} as a child process, started
@@ -87,14 +88,8 @@ final class BenchServer implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IllegalStateException("Payara Micro ended during start; see " + log());
             }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base().resolve("api/rooms/" + "A".repeat(22)))
-                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 404 && r.body().contains("room-not-found")) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
+            if (MicroProcess.servesRelay(http, base())) {
+                return;
             }
             Thread.sleep(500);
         }

@@ -81,6 +81,17 @@ public final class MicroProcess implements AutoCloseable {
         }
     }
 
+    /** Whether the relay answers at {@code base}: a room that cannot exist gets its 404 problem. */
+    public static boolean servesRelay(HttpClient http, URI base) throws InterruptedException {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("api/rooms/" + "A".repeat(22)))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 404 && r.body().contains("room-not-found");
+        } catch (IOException e) {
+            return false; // not listening yet
+        }
+    }
+
     private void awaitReady(Duration timeout) throws IOException, InterruptedException {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(2)).build();
@@ -89,14 +100,8 @@ public final class MicroProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IllegalStateException("Payara Micro ended during start " + starts + "; see " + log());
             }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base().resolve("api/rooms/" + "A".repeat(22)))
-                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 404 && r.body().contains("room-not-found")) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
+            if (servesRelay(http, base())) {
+                return;
             }
             Thread.sleep(500);
         }

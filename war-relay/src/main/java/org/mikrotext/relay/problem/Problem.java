@@ -52,6 +52,11 @@ public class Problem extends RuntimeException {
         return new Problem(413, "too-large", "Too large", detail);
     }
 
+    /** The relay is storing too many envelopes at once, or shutting down: retry in a second. */
+    public static Problem relayBusy(String detail) {
+        return new Problem(503, "relay-busy", "Temporarily unavailable", detail, 1);
+    }
+
     public static Problem rateLimited(long retryAfterSeconds) {
         return new Problem(429, "rate-limited", "Too many requests", "Slow down and retry later", retryAfterSeconds);
     }

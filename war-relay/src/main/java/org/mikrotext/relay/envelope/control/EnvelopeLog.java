@@ -64,7 +64,6 @@ public class EnvelopeLog {
     static final int PUBLISHERS = 2;
     /** Envelopes checked and waiting for the writer; beyond this the relay answers 503 relay-busy. */
     static final int MAX_WAITING = 20_000;
-    private static final long RETRY_SECONDS = 1;
     private static final Logger LOG = Logger.getLogger(EnvelopeLog.class.getName());
 
     @Inject
@@ -348,6 +347,6 @@ public class EnvelopeLog {
     }
 
     private static Problem busy(String detail) {
-        return new Problem(503, "relay-busy", "Temporarily unavailable", detail, RETRY_SECONDS);
+        return Problem.relayBusy(detail);
     }
 }

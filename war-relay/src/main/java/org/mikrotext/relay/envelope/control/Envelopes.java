@@ -71,11 +71,10 @@ public class Envelopes {
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Problem(503, "relay-busy", "Temporarily unavailable", "Interrupted; retry", 1);
+            throw Problem.relayBusy("Interrupted; retry");
         } catch (TimeoutException e) {
-            throw new Problem(503, "relay-busy", "Temporarily unavailable",
-                    "The envelope was not stored in time; it may still be stored, so resume by seq before resending",
-                    1);
+            throw Problem.relayBusy(
+                    "The envelope was not stored in time; it may still be stored, so resume by seq before resending");
         }
     }
 

@@ -89,12 +89,11 @@ public class RoomChannels {
         if (channel == null) {
             return;
         }
-        String frame = null;
         channel.lock.lock();
         try {
             channel.published = envelope.getSeq();
             if (!channel.members.isEmpty()) {
-                frame = EnvelopeJson.frame(envelope);
+                String frame = EnvelopeJson.frame(envelope);
                 for (Outbox outbox : channel.members) {
                     try {
                         outbox.offerEnvelope(envelope.getSeq(), frame);

@@ -48,7 +48,7 @@ record BenchConfig(
             rates.add(Double.parseDouble(r.trim()));
         }
         List<String> jvmArgs = new ArrayList<>();
-        for (String a : prop("bench.server.jvmArgs", "-XX:FlightRecorderOptions:stackdepth=256").split("\\s+")) {
+        for (String a : prop("bench.server.jvmArgs", DEFAULT_SERVER_JVM_ARGS).split("\\s+")) {
             if (!a.isBlank()) {
                 jvmArgs.add(a);
             }
@@ -76,6 +76,13 @@ record BenchConfig(
                 dbUrl, prop("bench.db.user", "postgres"), prop("bench.db.password", "postgres"),
                 prop("bench.command", "./mvnw -B -pl it-tests -am -Pbench verify"));
     }
+
+    /**
+     * The relay's JVM options: the heap that docs/deployment.md recommends for production (fixed and touched at
+     * start, sized for 20,000 sockets), and deeper JFR stacks for the profiled phases.
+     */
+    static final String DEFAULT_SERVER_JVM_ARGS =
+            "-Xms2g -Xmx2g -XX:+AlwaysPreTouch -XX:FlightRecorderOptions:stackdepth=256";
 
     boolean runs(String scenario) {
         return scenarios.contains(scenario);

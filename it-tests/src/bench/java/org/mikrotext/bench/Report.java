@@ -331,6 +331,7 @@ final class Report {
         t.append("Machine:  ").append(machineLine()).append('\n');
         t.append("Relay:    Payara Micro, PostgreSQL ").append(pgLine()).append('\n');
         t.append("WAR:      sha256 ").append(relayWar.get("sha256")).append('\n');
+        t.append("JVM:      ").append(String.join(" ", serverJvmArgs)).append('\n');
         t.append("Limits:   raised by configuration only: ").append(cfg.relayConfig()).append('\n');
         t.append("          (fan-out sends ").append(cfg.ratePerParticipant())
                 .append(" envelope/s per participant, within the default limit of 20 per 10 s)\n");

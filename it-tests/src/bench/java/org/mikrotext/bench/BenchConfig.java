@@ -20,7 +20,7 @@ record BenchConfig(
         int connectionsTarget, int connectionsSteps, int connectionsPerRoom, int connectionsSocketsPerParticipant,
         int connectionsInFlight,
         double quietOtherCores, int quietMaxWaitSeconds,
-        int loops, boolean jfr, int profileSeconds, int nofile, List<String> serverJvmArgs, Map<String, String> relayConfig,
+        int loops, boolean jfr, boolean perf, int profileSeconds, int nofile, List<String> serverJvmArgs, Map<String, String> relayConfig,
         String dbUrl, String dbUser, String dbPassword, String command) {
 
     /** The rate limits the benchmark raises, by configuration only, so that load and setup are not refused. */
@@ -71,6 +71,7 @@ record BenchConfig(
                 intProp("bench.connections.inFlight", 200),
                 Double.parseDouble(prop("bench.quiet.otherCores", "0.3")), intProp("bench.quiet.maxWaitSeconds", 180),
                 intProp("bench.client.threads", 2), Boolean.parseBoolean(prop("bench.jfr", "true")),
+                Boolean.parseBoolean(prop("bench.perf", "true")),
                 intProp("bench.profile.seconds", 12),
                 intProp("bench.nofile", 65536), jvmArgs, relay,
                 dbUrl, prop("bench.db.user", "postgres"), prop("bench.db.password", "postgres"),
@@ -78,11 +79,12 @@ record BenchConfig(
     }
 
     /**
-     * The relay's JVM options: the heap that docs/deployment.md recommends for production (fixed and touched at
-     * start, sized for 20,000 sockets), and deeper JFR stacks for the profiled phases.
+     * The relay's JVM options: the heap that docs/deployment.md recommends for production (fixed, touched at start,
+     * on transparent huge pages, sized for 20,000 sockets, with a 20 ms pause goal), and deeper JFR stacks for the
+     * profiled phases.
      */
-    static final String DEFAULT_SERVER_JVM_ARGS =
-            "-Xms2g -Xmx2g -XX:+AlwaysPreTouch -XX:FlightRecorderOptions:stackdepth=256";
+    static final String DEFAULT_SERVER_JVM_ARGS = "-Xms2g -Xmx2g -XX:+AlwaysPreTouch -XX:+UseTransparentHugePages "
+            + "-XX:MaxGCPauseMillis=20 -XX:FlightRecorderOptions:stackdepth=256";
 
     boolean runs(String scenario) {
         return scenarios.contains(scenario);

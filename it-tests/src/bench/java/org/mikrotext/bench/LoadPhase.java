@@ -113,6 +113,8 @@ final class LoadPhase {
     Map<String, Object> threads;
     boolean stalledSocketOpenAtEnd;
     JfrSummary.Summary profile;
+    /** The whole machine under Linux perf during a profiled phase, when perf may record here. */
+    MachineProfile.Summary machine;
 
     LoadPhase(String name, int number, double rate, int seconds, int rooms, int participantsPerRoom) {
         this.name = name;

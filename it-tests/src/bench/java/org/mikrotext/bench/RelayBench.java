@@ -55,6 +55,8 @@ class RelayBench {
     private volatile LoadPhase current;
     private int phaseCounter;
     private BenchServer server;
+    /** Whether the profiled phases also record the whole machine with Linux perf. */
+    private boolean perf;
     private WsClient ws;
     private Population.Api api;
     private int pgPort = -1;
@@ -95,6 +97,8 @@ class RelayBench {
             Files.deleteIfExists(init);
         }
         report.serverJvmArgs = cfg.serverJvmArgs();
+        perf = cfg.jfr() && cfg.perf() && MachineProfile.available(OUT);
+        report.perf = !cfg.jfr() || !cfg.perf() ? "off" : perf ? "on" : "not available here (perf missing or not permitted)";
         report.serverFileLimit = server.openFileLimit();
         try {
             api = new Population.Api(server.base(), httpPool);
@@ -339,6 +343,8 @@ class RelayBench {
         phase.windowEnd = t0 + TimeUnit.SECONDS.toNanos(seconds);
         current = phase;
         meter.start();
+        MachineProfile machine = profile && perf
+                ? MachineProfile.start(OUT.resolve("perf-" + slug(name) + ".data"), seconds) : null;
         double interval = 1e9 / rate;
         for (long j = 0; j < total; j++) {
             long due = t0 + (long) (j * interval);
@@ -424,6 +430,10 @@ class RelayBench {
             JfrSummary.Summary summary = JfrSummary.summarize(file, name);
             Files.writeString(OUT.resolve("profile-" + slug(name) + ".txt"), summary.text());
             phase.profile = summary;
+        }
+        if (machine != null) {
+            phase.machine = machine.finish(server, name);
+            Files.writeString(OUT.resolve("perf-" + slug(name) + ".txt"), phase.machine.text());
         }
         verifyCaptured(phase);
         for (SenderChain c : made) {
@@ -1069,7 +1079,7 @@ class RelayBench {
         }
     }
 
-    private static String slug(String name) {
+    static String slug(String name) {
         return name.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("-+$", "");
     }
 

@@ -32,6 +32,8 @@ final class Report {
     List<String> disturbed = List.of();
     String log;
     List<String> serverJvmArgs;
+    /** Whether the profiled phases recorded the whole machine with Linux perf ("on", "off", or why not). */
+    String perf = "off";
     Map<String, Object> relayWar = Map.of();
     long serverFileLimit;
 
@@ -88,6 +90,7 @@ final class Report {
                 + "through environment variables (MicroProfile Config), no code was changed. The fan-out rate per "
                 + "participant stays within the default limit (20 per 10 s).");
         root.add("serverJvmArgs", toJson(serverJvmArgs));
+        root.add("perf", perf);
         root.add("relayWar", toJson(relayWar));
         root.add("reference", toJson(reference));
         root.add("disturbedPhases", toJson(disturbed));
@@ -224,6 +227,11 @@ final class Report {
             b.add("jfrStageShares", toJson(p.profile.stageShares()));
             b.add("jfrTopMethods", toJson(p.profile.topMethods()));
             b.add("jfrTopWaits", toJson(p.profile.topWaits()));
+        }
+        if (p.machine != null) {
+            b.add("perfByThread", toJson(p.machine.byThread()));
+            b.add("perfKernel", toJson(p.machine.kernel()));
+            b.add("perfTopSymbols", toJson(p.machine.topSymbols()));
         }
         if (p.threads != null) {
             b.add("threadDumps", toJson(p.threads));
@@ -438,6 +446,17 @@ final class Report {
                                 (Double) e.getValue(), e.getKey())));
                     }
                 }
+            }
+            if (p != null && p.machine != null) {
+                t.append(String.format("%nWhere the machine's CPU went, %s (Linux perf, every process, idle "
+                        + "included; perf-%s.txt):%n  by thread name:", p.name, RelayBench.slug(p.name)));
+                p.machine.byThread().entrySet().stream().limit(10).forEach(e -> t.append(String.format(" %s %.1f%%,",
+                        e.getKey().strip(), e.getValue())));
+                t.setLength(t.length() - 1);
+                t.append("\n  kernel:");
+                p.machine.kernel().forEach((k, v) -> t.append(String.format(" %s %.1f%%,", k, v)));
+                t.setLength(t.length() - 1);
+                t.append('\n');
             }
         }
         t.append("\nEnd to end: ").append(verifiedSamples).append(" delivered envelopes verified and decrypted by "

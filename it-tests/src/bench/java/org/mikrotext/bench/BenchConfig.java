@@ -20,7 +20,8 @@ record BenchConfig(
         int connectionsTarget, int connectionsSteps, int connectionsPerRoom, int connectionsSocketsPerParticipant,
         int connectionsInFlight,
         double quietOtherCores, int quietMaxWaitSeconds,
-        int loops, boolean jfr, boolean perf, int profileSeconds, int nofile, List<String> serverJvmArgs, Map<String, String> relayConfig,
+        int loops, boolean jfr, boolean perf, int profileSeconds, int nofile, List<String> serverJvmArgs, List<String> serverMicroArgs,
+        Map<String, String> relayConfig,
         String dbUrl, String dbUser, String dbPassword, String command) {
 
     /** The rate limits the benchmark raises, by configuration only, so that load and setup are not refused. */
@@ -47,12 +48,7 @@ record BenchConfig(
                 "50,100,150,200,250,300,350,400,500,600,800,1000,1500,2000,2500,3000,4000,5000,6000,8000,10000").split(",")) {
             rates.add(Double.parseDouble(r.trim()));
         }
-        List<String> jvmArgs = new ArrayList<>();
-        for (String a : prop("bench.server.jvmArgs", DEFAULT_SERVER_JVM_ARGS).split("\\s+")) {
-            if (!a.isBlank()) {
-                jvmArgs.add(a);
-            }
-        }
+        List<String> jvmArgs = words(prop("bench.server.jvmArgs", DEFAULT_SERVER_JVM_ARGS));
         String dbUrl = prop("bench.db.url", "");
         if (dbUrl.isBlank()) {
             dbUrl = null;
@@ -73,7 +69,7 @@ record BenchConfig(
                 intProp("bench.client.threads", 2), Boolean.parseBoolean(prop("bench.jfr", "true")),
                 Boolean.parseBoolean(prop("bench.perf", "true")),
                 intProp("bench.profile.seconds", 12),
-                intProp("bench.nofile", 65536), jvmArgs, relay,
+                intProp("bench.nofile", 65536), jvmArgs, words(prop("bench.server.microArgs", "")), relay,
                 dbUrl, prop("bench.db.user", "postgres"), prop("bench.db.password", "postgres"),
                 prop("bench.command", "./mvnw -B -pl it-tests -am -Pbench verify"));
     }
@@ -94,6 +90,16 @@ record BenchConfig(
         String v = System.getProperty(name);
         // An unset ${env.X} in the profile arrives literally: treat it as not given.
         return v == null || v.isBlank() || v.startsWith("${") ? fallback : v.trim();
+    }
+
+    private static List<String> words(String text) {
+        List<String> words = new ArrayList<>();
+        for (String w : text.split("\\s+")) {
+            if (!w.isBlank()) {
+                words.add(w);
+            }
+        }
+        return words;
     }
 
     private static int intProp(String name, int fallback) {

@@ -61,8 +61,8 @@ final class BenchServer implements AutoCloseable {
     }
 
     /** Starts the server with {@code nofile} as its wished open-file limit and waits until the relay answers. */
-    BenchServer start(int nofile, List<String> jvmArgs, Map<String, String> database) throws IOException,
-            InterruptedException {
+    BenchServer start(int nofile, List<String> jvmArgs, List<String> microArgs, Map<String, String> database)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("/bin/sh", "-c",
                 // Raise the hard limit if we may (root with CAP_SYS_RESOURCE), then the soft one as far as allowed.
                 "ulimit -H -n " + nofile + " 2>/dev/null; ulimit -S -n " + nofile + " 2>/dev/null"
@@ -71,6 +71,7 @@ final class BenchServer implements AutoCloseable {
         command.addAll(List.of("-jar", System.getProperty("payara.microJar"),
                 "--deploy", System.getProperty("mikrotext.it.war"),
                 "--contextroot", "/", "--port", Integer.toString(port), "--nocluster"));
+        command.addAll(microArgs);
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()));
         // The relay's configuration comes from this benchmark only, not from the failsafe settings of the ITs.

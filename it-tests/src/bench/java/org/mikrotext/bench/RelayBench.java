@@ -85,7 +85,7 @@ class RelayBench {
         ExecutorService httpPool = Executors.newFixedThreadPool(8);
         server = new BenchServer(OUT, cfg.relayConfig());
         long started = System.nanoTime();
-        server.start(cfg.nofile(), cfg.serverJvmArgs(), db);
+        server.start(cfg.nofile(), cfg.serverJvmArgs(), cfg.serverMicroArgs(), db);
         say(String.format("Payara Micro (pid %d) serves the relay on port %d after %.0f s; open-file limit %d",
                 server.pid(), server.port(), (System.nanoTime() - started) / 1e9, server.openFileLimit()));
         if (cfg.jfr()) {
@@ -97,6 +97,7 @@ class RelayBench {
             Files.deleteIfExists(init);
         }
         report.serverJvmArgs = cfg.serverJvmArgs();
+        report.serverMicroArgs = cfg.serverMicroArgs();
         perf = cfg.jfr() && cfg.perf() && MachineProfile.available(OUT);
         report.perf = !cfg.jfr() || !cfg.perf() ? "off" : perf ? "on" : "not available here (perf missing or not permitted)";
         report.serverFileLimit = server.openFileLimit();

@@ -32,6 +32,8 @@ final class Report {
     List<String> disturbed = List.of();
     String log;
     List<String> serverJvmArgs;
+    /** Payara Micro options beyond the ones every run uses ({@code bench.server.microArgs}). */
+    List<String> serverMicroArgs = List.of();
     /** Whether the profiled phases recorded the whole machine with Linux perf ("on", "off", or why not). */
     String perf = "off";
     Map<String, Object> relayWar = Map.of();
@@ -90,6 +92,7 @@ final class Report {
                 + "through environment variables (MicroProfile Config), no code was changed. The fan-out rate per "
                 + "participant stays within the default limit (20 per 10 s).");
         root.add("serverJvmArgs", toJson(serverJvmArgs));
+        root.add("serverMicroArgs", toJson(serverMicroArgs));
         root.add("perf", perf);
         root.add("relayWar", toJson(relayWar));
         root.add("reference", toJson(reference));
@@ -340,6 +343,9 @@ final class Report {
         t.append("Relay:    Payara Micro, PostgreSQL ").append(pgLine()).append('\n');
         t.append("WAR:      sha256 ").append(relayWar.get("sha256")).append('\n');
         t.append("JVM:      ").append(String.join(" ", serverJvmArgs)).append('\n');
+        if (!serverMicroArgs.isEmpty()) {
+            t.append("Micro:    ").append(String.join(" ", serverMicroArgs)).append('\n');
+        }
         t.append("Limits:   raised by configuration only: ").append(cfg.relayConfig()).append('\n');
         t.append("          (fan-out sends ").append(cfg.ratePerParticipant())
                 .append(" envelope/s per participant, within the default limit of 20 per 10 s)\n");

@@ -115,8 +115,12 @@ final class MachineProfile {
             top.forEach(l -> text.append("  ").append(l).append('\n'));
             return new Summary(byThread, kernel, top, text.toString());
         } finally {
+            // Kept beside the recording, so that it can be read again with Java names (perf looks in /tmp).
             for (Path map : maps) {
-                Files.deleteIfExists(map);
+                if (Files.exists(map)) {
+                    Files.move(map, data.resolveSibling(data.getFileName().toString().replace(".data", "")
+                            + "-" + map.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
             }
         }
     }

@@ -52,9 +52,11 @@ final class MachineProfile {
         try {
             Path probe = dir.resolve("perf-probe.data");
             Process p = new ProcessBuilder("perf", "record", "-e", "cpu-clock", "-a", "-o", probe.toString(), "--",
-                    "true").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
+                    "true").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             boolean ok = p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+            if (p.isAlive()) {
+                p.destroyForcibly();
+            }
             Files.deleteIfExists(probe);
             return ok;
         } catch (IOException e) {

@@ -858,6 +858,10 @@ class RelayBench {
         out.put("socketsPerParticipant", perSocket);
         out.put("heapSlopeBytesPerSocket", slope(steps, "heapUsedBytes"));
         out.put("rssSlopeBytesPerSocket", slope(steps, "rssBytes"));
+        if (cfg.serverJvmArgs().contains("-XX:+AlwaysPreTouch")) {
+            out.put("rssMeans", "memory outside the Java heap only: the relay's heap is resident from its start "
+                    + "(-XX:+AlwaysPreTouch)");
+        }
         out.put("heapUsedAfterClosingAllBytes", heapAfter);
         out.put("heapUsedBaselineBytes", heap0);
         out.put("rssBaselineBytes", rss0);

@@ -404,6 +404,10 @@ final class Report {
                     connections.get("sockets"), connections.get("heapBytesPerSocket"),
                     connections.get("rssBytesPerSocket"), connections.get("heapSlopeBytesPerSocket"),
                     connections.get("rssSlopeBytesPerSocket")));
+            if (serverJvmArgs.contains("-XX:+AlwaysPreTouch")) {
+                t.append("             (the relay's heap is resident from its start, -XX:+AlwaysPreTouch: RSS per "
+                        + "socket counts only memory outside the heap)\n");
+            }
             Object classes = connections.get("heapPerSocketByClass");
             if (classes instanceof List<?> list && !list.isEmpty()) {
                 t.append("             heap per socket by class (GC.class_histogram at the last step minus at 0):\n");

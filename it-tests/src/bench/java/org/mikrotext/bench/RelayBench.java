@@ -106,6 +106,7 @@ class RelayBench {
             ws = new WsClient("127.0.0.1", server.port(), cfg.loops());
             if (cfg.runs("fanout") || cfg.runs("slowConsumer") || cfg.runs("knee")) {
                 loadScenarios(report);
+                report.pgTables = pgTableStats(db);
             }
             if (cfg.runs("connections")) {
                 report.connections = connections();
@@ -1031,6 +1032,31 @@ class RelayBench {
                 out.put("pgCommitsPerSecOneConnection", Math.round(n / ((System.nanoTime() - t0) / 1e9)));
             }
             st.execute("DROP TABLE bench_commit_probe");
+        }
+        return out;
+    }
+
+    /**
+     * PostgreSQL's own counters for the relay's tables after the load phases (since the database started): how each
+     * was read (sequential or index scans), written (inserts, updates, of them HOT, deletes), and how many dead row
+     * versions wait for vacuum.
+     */
+    private List<Map<String, Object>> pgTableStats(Map<String, String> db) throws Exception {
+        List<Map<String, Object>> out = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(db.get("DB_URL"), db.get("DB_USER"), db.get("DB_PASSWORD"));
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT relname, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd, "
+                     + "n_tup_hot_upd, n_tup_del, n_live_tup, n_dead_tup, autovacuum_count, "
+                     + "pg_total_relation_size(relid) AS bytes FROM pg_stat_user_tables ORDER BY relname")) {
+            int columns = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("table", rs.getString(1));
+                for (int i = 2; i <= columns; i++) {
+                    row.put(rs.getMetaData().getColumnLabel(i), rs.getLong(i));
+                }
+                out.add(row);
+            }
         }
         return out;
     }

@@ -32,6 +32,8 @@ final class Report {
     List<String> disturbed = List.of();
     String log;
     List<String> serverJvmArgs;
+    /** PostgreSQL's counters per table of the relay after the load phases. */
+    List<Map<String, Object>> pgTables = List.of();
     /** Payara Micro options beyond the ones every run uses ({@code bench.server.microArgs}). */
     List<String> serverMicroArgs = List.of();
     /** Whether the profiled phases recorded the whole machine with Linux perf ("on", "off", or why not). */
@@ -108,6 +110,7 @@ final class Report {
         }
         root.add("profiledPhases", phasesJson(profiles));
         root.add("relayHeapUsedAfterFullGcBytes", toJson(heapAfterGc));
+        root.add("pgTablesAfterLoad", toJson(pgTables));
         root.add("endToEndChecks", Json.createObjectBuilder()
                 .add("deliveredEnvelopesVerifiedAndDecrypted", verifiedSamples)
                 .add("mtx1VectorsChecked", ((Number) reference.getOrDefault("mtx1VectorsChecked", 0)).intValue()));
@@ -420,6 +423,16 @@ final class Report {
             if (connections.get("limitedBy") != null) {
                 t.append("             fewer than ").append(connections.get("target")).append(": ")
                         .append(connections.get("limitedBy")).append('\n');
+            }
+        }
+        if (!pgTables.isEmpty()) {
+            t.append("\nPostgreSQL's tables after the load phases (pg_stat_user_tables, since the database started):\n");
+            t.append(String.format("  %-12s %10s %12s %10s %10s %10s %10s %10s%n", "table", "seq scans", "index scans",
+                    "inserts", "updates", "HOT", "deletes", "dead rows"));
+            for (Map<String, Object> row : pgTables) {
+                t.append(String.format("  %-12s %10s %12s %10s %10s %10s %10s %10s%n", row.get("table"),
+                        row.get("seq_scan"), row.get("idx_scan"), row.get("n_tup_ins"), row.get("n_tup_upd"),
+                        row.get("n_tup_hot_upd"), row.get("n_tup_del"), row.get("n_dead_tup")));
             }
         }
         t.append("\nAgainst the issue's targets (measured / target):\n");

@@ -40,7 +40,6 @@ public final class EnvelopeBatch {
     private static final String INSERT = "INSERT INTO envelopes (room_id, seq, sender_id, key_version, chain_id, "
             + "chain_index, checkpoint, nonce, ciphertext, signature, created_at, expires_at) "
             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    private static final String ADVANCE = "UPDATE rooms SET last_seq = ? WHERE id = ?";
     private static final String TRIM = "DELETE FROM envelopes WHERE room_id = ? AND seq <= ?";
 
     private EnvelopeBatch() {
@@ -155,31 +154,44 @@ public final class EnvelopeBatch {
         insert.setLong(12, envelope.getExpiresAt());
     }
 
-    /** Stores each room's new last seq, and deletes what falls out of its newest {@code keepNewest}. */
+    /**
+     * Stores each room's new last seq, and deletes what falls out of its newest {@code keepNewest}. The rooms are
+     * advanced by one statement, not one per room: with few rooms PostgreSQL reads the whole table for each statement
+     * that finds a room by id (measured: a sequential scan per room per commit, docs/performance.md).
+     */
     private static void advance(Connection connection, Map<String, LockedRoom> rooms, int keepNewest)
             throws SQLException {
+        List<String> advanced = new ArrayList<>();
+        for (Map.Entry<String, LockedRoom> entry : rooms.entrySet()) {
+            if (entry.getValue().lastSeq != entry.getValue().firstSeq) {
+                advanced.add(entry.getKey());
+            }
+        }
+        if (advanced.isEmpty()) {
+            return;
+        }
+        int slots = padded(advanced.size());
+        String sql = "UPDATE rooms SET last_seq = CASE id" + " WHEN ? THEN ?".repeat(slots) + " ELSE last_seq END"
+                + " WHERE id IN (" + marks(advanced.size()) + ")";
+        try (PreparedStatement advance = connection.prepareStatement(sql)) {
+            for (int i = 0; i < slots; i++) {
+                String roomId = advanced.get(Math.min(i, advanced.size() - 1));
+                advance.setString(2 * i + 1, roomId);
+                advance.setLong(2 * i + 2, rooms.get(roomId).lastSeq);
+                advance.setString(2 * slots + i + 1, roomId);
+            }
+            advance.executeUpdate();
+        }
         boolean trims = false;
-        try (PreparedStatement advance = connection.prepareStatement(ADVANCE);
-             PreparedStatement trim = connection.prepareStatement(TRIM)) {
-            boolean advanced = false;
-            for (Map.Entry<String, LockedRoom> entry : rooms.entrySet()) {
-                LockedRoom room = entry.getValue();
-                if (room.lastSeq == room.firstSeq) {
-                    continue;
-                }
-                advance.setLong(1, room.lastSeq);
-                advance.setString(2, entry.getKey());
-                advance.addBatch();
-                advanced = true;
-                if (room.lastSeq > keepNewest) {
-                    trim.setString(1, entry.getKey());
-                    trim.setLong(2, room.lastSeq - keepNewest);
+        try (PreparedStatement trim = connection.prepareStatement(TRIM)) {
+            for (String roomId : advanced) {
+                long lastSeq = rooms.get(roomId).lastSeq;
+                if (lastSeq > keepNewest) {
+                    trim.setString(1, roomId);
+                    trim.setLong(2, lastSeq - keepNewest);
                     trim.addBatch();
                     trims = true;
                 }
-            }
-            if (advanced) {
-                advance.executeBatch();
             }
             if (trims) {
                 trim.executeBatch();

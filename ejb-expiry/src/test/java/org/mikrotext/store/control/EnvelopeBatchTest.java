@@ -89,6 +89,32 @@ class EnvelopeBatchTest {
     }
 
     @Test
+    void roomsAdvanceTogetherInOneStatementAndOthersStayAsTheyWere() throws SQLException {
+        try (Statement sql = connection.createStatement()) {
+            sql.execute("INSERT INTO rooms VALUES ('room-c', 1, 40, 0, " + (NOW + 60) + ")");
+            sql.execute("INSERT INTO rooms VALUES ('room-d', 1, 3, 0, " + (NOW + 60) + ")");
+            participant(sql, "erin", "room-c", null);
+        }
+        // Three rooms advance (four slots in the statement, the last one repeated); room-d gets nothing.
+        EnvelopeBatch.appendAll(connection, List.of(
+                append("room-c", "erin", 1, 0),
+                append("room-a", "alice", 1, 0),
+                append("room-b", "bob", 2, 0),
+                append("room-c", "erin", 1, 1),
+                append("room-c", "erin", 1, 2)), NOW, 100);
+        assertEquals(1, lastSeq("room-a"));
+        assertEquals(8, lastSeq("room-b"));
+        assertEquals(43, lastSeq("room-c"));
+        assertEquals(3, lastSeq("room-d"), "a room without envelopes in the batch keeps its last seq");
+        assertEquals(0, lastSeq("room-gone"));
+        // The next batch continues from the stored last seqs.
+        List<Appended> next = EnvelopeBatch.appendAll(connection, List.of(append("room-c", "erin", 1, 3),
+                append("room-a", "alice", 1, 1)), NOW, 100);
+        assertEquals(44, next.get(0).envelope().getSeq());
+        assertEquals(2, next.get(1).envelope().getSeq());
+    }
+
+    @Test
     void onlyTheNewestAreKept() throws SQLException {
         List<Append> appends = new ArrayList<>();
         for (int i = 0; i < 5; i++) {

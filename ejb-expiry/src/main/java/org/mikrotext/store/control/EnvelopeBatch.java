@@ -25,12 +25,13 @@ import org.mikrotext.store.entity.SignedEnvelope;
  * Appends many envelopes, of any rooms, in one local transaction on one connection (group commit), with plain JDBC:
  * the hot path of the relay, where the container's per-transaction work (EJB call, JTA, persistence context) cost
  * more than the SQL itself. Round trips: the rooms' row locks (in id order), the senders, one batch of inserts, one
- * of room updates, the trims if any, and the commit.
+ * statement that advances every room's last seq, the trims if any, and the commit.
  *
  * <p>Each envelope gets the next {@code seq} of its room, in the order given. An envelope from a participant who is
  * gone or not in the room, to a room that is gone or expired, or under a stale key version is refused on its own.
  * A replay breaks the unique constraint on the chain position: the whole batch is rolled back and the
- * {@link SQLException} (SQL state 23505) reaches the caller, which then appends one by one to name the replay.
+ * {@link SQLException} (SQL state 23505) reaches the caller, which then stores the batch once more with
+ * {@code refuseReplays}, so that only the replay is refused.
  *
  * <p>The SQL is portable between PostgreSQL and H2 (PostgreSQL mode). {@code IN} lists are padded to a power of two
  * by repeating their last value, so that the database sees few distinct statements and can reuse their plans.

@@ -1002,10 +1002,14 @@ class RelayBench {
         return db;
     }
 
+    private static Connection connect(Map<String, String> db) throws java.sql.SQLException {
+        return DriverManager.getConnection(db.get("DB_URL"), db.get("DB_USER"), db.get("DB_PASSWORD"));
+    }
+
     /** PostgreSQL's version, durability settings, and one-row commits per second on one connection. */
     private Map<String, Object> pgReference(Map<String, String> db) throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
-        try (Connection c = DriverManager.getConnection(db.get("DB_URL"), db.get("DB_USER"), db.get("DB_PASSWORD"));
+        try (Connection c = connect(db);
              Statement st = c.createStatement()) {
             Map<String, String> settings = new LinkedHashMap<>();
             for (String s : List.of("server_version", "fsync", "synchronous_commit", "full_page_writes",
@@ -1043,7 +1047,7 @@ class RelayBench {
      */
     private List<Map<String, Object>> pgTableStats(Map<String, String> db) throws Exception {
         List<Map<String, Object>> out = new ArrayList<>();
-        try (Connection c = DriverManager.getConnection(db.get("DB_URL"), db.get("DB_USER"), db.get("DB_PASSWORD"));
+        try (Connection c = connect(db);
              Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT relname, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd, "
                      + "n_tup_hot_upd, n_tup_del, n_live_tup, n_dead_tup, autovacuum_count, "

@@ -407,9 +407,8 @@ final class Report {
                     connections.get("sockets"), connections.get("heapBytesPerSocket"),
                     connections.get("rssBytesPerSocket"), connections.get("heapSlopeBytesPerSocket"),
                     connections.get("rssSlopeBytesPerSocket")));
-            if (serverJvmArgs.contains("-XX:+AlwaysPreTouch")) {
-                t.append("             (the relay's heap is resident from its start, -XX:+AlwaysPreTouch: RSS per "
-                        + "socket counts only memory outside the heap)\n");
+            if (connections.get("rssMeans") != null) {
+                t.append("             (RSS per socket: ").append(connections.get("rssMeans")).append(")\n");
             }
             Object classes = connections.get("heapPerSocketByClass");
             if (classes instanceof List<?> list && !list.isEmpty()) {

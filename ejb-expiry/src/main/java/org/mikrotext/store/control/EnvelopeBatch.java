@@ -179,8 +179,8 @@ public final class EnvelopeBatch {
                 String roomId = advanced.get(Math.min(i, advanced.size() - 1));
                 advance.setString(2 * i + 1, roomId);
                 advance.setLong(2 * i + 2, rooms.get(roomId).lastSeq);
-                advance.setString(2 * slots + i + 1, roomId);
             }
+            bindPadded(advance, 2 * slots + 1, advanced);
             advance.executeUpdate();
         }
         boolean trims = false;
@@ -275,9 +275,14 @@ public final class EnvelopeBatch {
     }
 
     private static void bindPadded(PreparedStatement statement, List<String> values) throws SQLException {
+        bindPadded(statement, 1, values);
+    }
+
+    /** Binds a padded {@code IN} list whose first parameter has index {@code first}. */
+    private static void bindPadded(PreparedStatement statement, int first, List<String> values) throws SQLException {
         int slots = padded(values.size());
         for (int i = 0; i < slots; i++) {
-            statement.setString(i + 1, values.get(Math.min(i, values.size() - 1)));
+            statement.setString(first + i, values.get(Math.min(i, values.size() - 1)));
         }
     }
 }

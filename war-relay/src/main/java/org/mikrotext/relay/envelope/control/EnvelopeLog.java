@@ -42,8 +42,8 @@ import org.mikrotext.store.entity.SignedEnvelope;
  * (the {@code ack} or the 201), in commit order. An envelope is acknowledged only after its commit.
  *
  * <p>A replay rolls its whole batch back (the unique constraint on the chain position fails at the insert); the batch
- * is then stored once more with the held chain positions read first, so that only the replay is refused. A database failure fails the
- * batch's envelopes with the database's error (503 database-unavailable).
+ * is then stored once more with the held chain positions read first, so that only the replay is refused. A database
+ * failure fails the batch's envelopes with the database's error (503 database-unavailable).
  */
 @ApplicationScoped
 public class EnvelopeLog {

@@ -7,8 +7,8 @@ import org.mikrotext.store.entity.Participant;
 
 /**
  * An authenticated participant as far as sending needs it: its room, its id, and its registered signing key, parsed
- * and prepared for verification once. A socket keeps this for its lifetime rather than the participant entity, which would keep its persistence
- * context alive.
+ * and prepared for verification once. A socket keeps this for its lifetime rather than the participant entity, which
+ * would keep its persistence context alive.
  */
 public record Sender(String roomId, String participantId, ECPublicKey signingKey) {
 

@@ -121,6 +121,10 @@ class OperationsIT {
             assertFalse(log.contains(alice.roomId()), "rooms are named by a short hash only");
             // Sockets skip Tyrus's no-op idle-timer tasks (a ServiceLoader scan per frame otherwise).
             assertTrue(log.contains("WebSocket sessions skip Tyrus's idle-timer tasks"), "the idle-timer shortcut");
+            // Frames are framed once and written to each socket as bytes, not re-encoded by Tyrus per socket.
+            assertTrue(log.contains("WebSocket frames are framed once per envelope and written to each socket as bytes"),
+                    "ready-made frames");
+            assertFalse(log.contains("WebSocket frames are framed by the container for each socket"));
             for (String secret : secrets) {
                 assertFalse(log.contains(secret), "a token, key, signature or ciphertext reached the log");
             }

@@ -509,6 +509,18 @@ class RelayIT {
     }
 
     @Test
+    void aFrameInFragmentsIsAnsweredAsOneAndWholeFramesStillFollow() {
+        Member alice = relay.create("Alice", 600);
+        try (Socket a = alice.connect(0)) {
+            a.next("ready");
+            a.sendFragments("{\"type\":\"pi", "ng\",\"id\":\"fr", "agmented\"}");
+            assertEquals("fragmented", a.next("pong").getString("id"));
+            a.sendText("{\"type\":\"ping\",\"id\":\"whole\"}");
+            assertEquals("whole", a.next("pong").getString("id"));
+        }
+    }
+
+    @Test
     void aFrameOverTheLimitClosesTheSocket() {
         Member alice = relay.create("Alice", 600);
         try (Socket a = alice.connect(0)) {

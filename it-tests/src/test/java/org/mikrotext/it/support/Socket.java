@@ -58,6 +58,13 @@ public final class Socket implements WebSocket.Listener, AutoCloseable {
         webSocket.sendText(text, true).join();
     }
 
+    /** One text frame sent as WebSocket fragments (a first frame and continuation frames), one per part. */
+    public void sendFragments(String... parts) {
+        for (int i = 0; i < parts.length; i++) {
+            webSocket.sendText(parts[i], i == parts.length - 1).join();
+        }
+    }
+
     /** The next frame, failing after {@code seconds}. */
     public JsonObject next(int seconds) {
         try {

@@ -16,12 +16,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A stand-in with the shape of Tyrus 2.1's session as far as the relay relies on it: the class name, a private
- * {@code service} scheduler, and an {@code IdleTimeoutCommand} that it schedules on every frame.
+ * {@code service} scheduler, an {@code IdleTimeoutCommand} that it schedules on every frame, and an asynchronous
+ * remote endpoint over the session's socket.
  */
 public class TyrusSession implements Session {
 
     private ScheduledExecutorService service;
     private long maxIdleTimeout;
+    private TyrusRemoteEndpoint.Async asyncRemote;
+    private List<Extension> extensions = List.of();
 
     public TyrusSession(ScheduledExecutorService service) {
         this.service = service;
@@ -30,6 +33,13 @@ public class TyrusSession implements Session {
     /** What Tyrus does on every frame received or sent. */
     public void restartIdleTimeoutExecutor() {
         service.schedule(new IdleTimeoutCommand(), maxIdleTimeout, TimeUnit.MILLISECONDS);
+    }
+
+    /** Gives the session a socket, as Tyrus does through its remote endpoints, and the extensions it negotiated. */
+    public TyrusSession connect(TyrusWebSocket socket, List<Extension> negotiated) {
+        asyncRemote = new TyrusRemoteEndpoint.Async(socket);
+        extensions = negotiated;
+        return this;
     }
 
     public ScheduledExecutorService scheduler() {
@@ -94,7 +104,7 @@ public class TyrusSession implements Session {
 
     @Override
     public List<Extension> getNegotiatedExtensions() {
-        return List.of();
+        return extensions;
     }
 
     @Override
@@ -129,7 +139,7 @@ public class TyrusSession implements Session {
 
     @Override
     public RemoteEndpoint.Async getAsyncRemote() {
-        throw new UnsupportedOperationException();
+        return asyncRemote;
     }
 
     @Override

@@ -76,12 +76,19 @@ public class RoomSocket {
             closeQuietly(CloseCodes.FRAME_TOO_LARGE, "frame over the limit");
             return;
         }
+        if (last && partial.isEmpty()) {
+            // The whole frame in one part, as browsers send them: no copy.
+            partialBytes = 0;
+            handle(part);
+            return;
+        }
         partial.append(part);
         if (!last) {
             return;
         }
         String text = partial.toString();
         partial.setLength(0);
+        partial.trimToSize();
         partialBytes = 0;
         handle(text);
     }
@@ -161,7 +168,8 @@ public class RoomSocket {
             return;
         }
         cancelHelloTimer();
-        Outbox box = new Outbox(session, authenticated.getId(), services.limits().maxQueuedBytes(), services.channels().executor());
+        Outbox box = new Outbox(session, TyrusRawFrames.writer(session), authenticated.getId(),
+                services.limits().maxQueuedBytes(), services.channels().executor());
         this.outbox = box;
         this.sender = Sender.of(authenticated);
         try {

@@ -16,10 +16,13 @@ import java.util.logging.Logger;
  * holds up a room.
  *
  * <p>How far a socket is behind cannot be read from the container, which accepts every asynchronous send into its
- * own unbounded buffer. So the outbox measures it end to end: after every {@code maxBehind / 8} characters it sends a
- * WebSocket ping carrying the running count of characters sent, and the browser's automatic pong returns that count
- * once the browser has read everything before it. A socket with more than {@code maxBehind} characters sent or
+ * own unbounded buffer. So the outbox measures it end to end: after every {@code maxBehind / 8} bytes of payload it
+ * sends a WebSocket ping carrying the running count of bytes sent, and the browser's automatic pong returns that
+ * count once the browser has read everything before it. A socket with more than {@code maxBehind} bytes sent or
  * queued but not yet read is closed (1013) and catches up by {@code seq} when it returns.
+ *
+ * <p>Frames leave through a {@link FrameWriter}: on Payara the already framed bytes of a {@link WireFrame}, shared by
+ * every socket the frame goes to; elsewhere the WebSocket API's {@code sendText}.
  */
 public class Outbox {
 
@@ -28,23 +31,25 @@ public class Outbox {
     private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
 
     private final Session session;
+    private final FrameWriter writer;
     private final String participantId;
     private final long maxBehind;
     private final long pingEvery;
     private final Executor executor;
-    /** Frames (String) and ping marks (Long), in order. */
+    /** Frames ({@link WireFrame}) and ping marks (Long), in order. */
     private final Queue<Object> queue = new ArrayDeque<>();
-    private long queuedChars;
-    private long sentChars;
-    private long readChars;
+    private long queuedBytes;
+    private long sentBytes;
+    private long readBytes;
     private long pingedAt;
     /** The highest envelope seq queued; an envelope at or below it is a duplicate. */
     private long envelopeSeq;
     private boolean sending;
     private boolean closed;
 
-    public Outbox(Session session, String participantId, int maxBehind, Executor executor) {
+    public Outbox(Session session, FrameWriter writer, String participantId, int maxBehind, Executor executor) {
         this.session = session;
+        this.writer = writer;
         this.participantId = participantId;
         this.maxBehind = maxBehind;
         this.pingEvery = Math.max(1, maxBehind / 8);
@@ -57,6 +62,11 @@ public class Outbox {
 
     /** Queues a frame without waiting; closes the socket if it would fall too far behind. */
     public void offer(String frame) {
+        offer(WireFrame.text(frame));
+    }
+
+    /** {@link #offer(String)} for a frame encoded once for several sockets. */
+    public void offer(WireFrame frame) {
         Object first;
         synchronized (this) {
             if (closed) {
@@ -67,9 +77,9 @@ public class Outbox {
                 return;
             }
             queue.add(frame);
-            queuedChars += frame.length();
-            if (sentChars + queuedChars - pingedAt >= pingEvery) {
-                pingedAt = sentChars + queuedChars;
+            queuedBytes += frame.length();
+            if (sentBytes + queuedBytes - pingedAt >= pingEvery) {
+                pingedAt = sentBytes + queuedBytes;
                 queue.add(pingedAt);
             }
             first = nextLocked();
@@ -78,14 +88,14 @@ public class Outbox {
     }
 
     /** Queues an envelope frame unless this socket already has the envelope (or a later one). */
-    public void offerEnvelope(long seq, String frame) {
+    public void offerEnvelope(long seq, WireFrame frame) {
         if (claim(seq)) {
             offer(frame);
         }
     }
 
     /** {@link #offerWhenRoom} for an envelope frame, unless this socket already has the envelope. */
-    public void offerEnvelopeWhenRoom(long seq, String frame, long timeoutMillis) throws InterruptedException {
+    public void offerEnvelopeWhenRoom(long seq, WireFrame frame, long timeoutMillis) throws InterruptedException {
         if (claim(seq)) {
             offerWhenRoom(frame, timeoutMillis);
         }
@@ -100,12 +110,12 @@ public class Outbox {
     }
 
     /** Queues a frame, first waiting (up to {@code timeoutMillis}) until the socket is at most half its limit behind. */
-    public void offerWhenRoom(String frame, long timeoutMillis) throws InterruptedException {
+    public void offerWhenRoom(WireFrame frame, long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         Object ping = null;
         synchronized (this) {
-            if (behind() > maxBehind / 2 && pingedAt < sentChars + queuedChars) {
-                pingedAt = sentChars + queuedChars;
+            if (behind() > maxBehind / 2 && pingedAt < sentBytes + queuedBytes) {
+                pingedAt = sentBytes + queuedBytes;
                 queue.add(pingedAt);
                 ping = nextLocked();
             }
@@ -131,8 +141,8 @@ public class Outbox {
         }
         long mark = data.getLong();
         synchronized (this) {
-            if (mark <= sentChars && mark > readChars) {
-                readChars = mark;
+            if (mark <= sentBytes && mark > readBytes) {
+                readBytes = mark;
                 notifyAll();
             }
         }
@@ -148,7 +158,7 @@ public class Outbox {
     }
 
     private long behind() {
-        return sentChars + queuedChars - readChars;
+        return sentBytes + queuedBytes - readBytes;
     }
 
     /** The next item to send if nothing is being sent now, else null. */
@@ -166,7 +176,7 @@ public class Outbox {
         }
         closed = true;
         queue.clear();
-        queuedChars = 0;
+        queuedBytes = 0;
         notifyAll();
         executor.execute(() -> {
             try {
@@ -190,8 +200,8 @@ public class Outbox {
         }
         depth[0]++;
         try {
-            if (item instanceof String frame) {
-                session.getAsyncRemote().sendText(frame, result -> sent(frame.length(), result));
+            if (item instanceof WireFrame frame) {
+                writer.write(frame, result -> sent(frame.length(), result));
             } else {
                 session.getAsyncRemote().sendPing(ByteBuffer.allocate(Long.BYTES).putLong((Long) item).flip());
                 sent(0, new SendResult());
@@ -203,7 +213,7 @@ public class Outbox {
         }
     }
 
-    private void sent(int chars, SendResult result) {
+    private void sent(int bytes, SendResult result) {
         Object next;
         synchronized (this) {
             sending = false;
@@ -213,12 +223,12 @@ public class Outbox {
             if (!result.isOK()) {
                 closed = true;
                 queue.clear();
-                queuedChars = 0;
+                queuedBytes = 0;
                 notifyAll();
                 return;
             }
-            queuedChars -= chars;
-            sentChars += chars;
+            queuedBytes -= bytes;
+            sentBytes += bytes;
             next = nextLocked();
         }
         send(next);

@@ -1,0 +1,117 @@
+package org.mikrotext.relay.envelope.boundary;
+
+import jakarta.websocket.SendResult;
+import jakarta.websocket.Session;
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.mikrotext.relay.envelope.control.FrameWriter;
+
+/**
+ * Writes a {@link org.mikrotext.relay.envelope.control.WireFrame}'s ready-made bytes to a Tyrus (Payara) socket, so
+ * that an envelope is framed once however many sockets it goes to.
+ *
+ * <p>Through the WebSocket API, Tyrus encodes the text to UTF-8 and builds the frame again for every socket. Tyrus's
+ * own broadcast avoids that with {@code TyrusWebSocket.sendRawFrame(ByteBuffer)}, a public method that checks the
+ * socket is connected and hands the bytes to the connection's writer under the same lock as every other frame of
+ * that socket. {@link #writer} reaches it through the session's asynchronous remote endpoint (its {@code webSocket}
+ * field). The bytes are a server's text frame (unmasked), so this is used only for sessions without negotiated
+ * extensions (an extension such as permessage-deflate would transform frames). The write is complete, or queued in
+ * order by the container, when the call returns, so the outbox is told at once; a write that fails later closes the
+ * connection, and the client resumes by {@code seq}. If the session is not Tyrus's, or Tyrus has changed, the
+ * WebSocket API's {@code sendText} is used.
+ */
+final class TyrusRawFrames {
+
+    private static final Logger LOG = Logger.getLogger(TyrusRawFrames.class.getName());
+    private static final String REMOTE_CLASS = "org.glassfish.tyrus.core.TyrusRemoteEndpoint";
+    private static final SendResult OK = new SendResult();
+    private static volatile Field webSocketField;
+    private static volatile Method sendRaw;
+    private static volatile boolean unavailable;
+    private static volatile boolean announced;
+
+    private TyrusRawFrames() {
+    }
+
+    /** A writer of ready-made frames for this session, or the WebSocket API's where that is not possible. */
+    static FrameWriter writer(Session session) {
+        Object webSocket = webSocket(session);
+        if (webSocket == null) {
+            return FrameWriter.api(session);
+        }
+        if (!announced) {
+            announced = true;
+            LOG.info("WebSocket frames are framed once per envelope and written to each socket as bytes");
+        }
+        Method send = sendRaw;
+        return (frame, done) -> {
+            SendResult result;
+            try {
+                result = resultOf((Future<?>) send.invoke(webSocket, frame.wire()));
+            } catch (InvocationTargetException e) {
+                result = new SendResult(e.getCause());
+            } catch (IllegalAccessException | RuntimeException e) {
+                result = new SendResult(e);
+            }
+            done.onResult(result);
+        };
+    }
+
+    private static SendResult resultOf(Future<?> written) {
+        if (!written.isDone()) {
+            return OK; // queued in order behind earlier frames of this socket
+        }
+        try {
+            written.get();
+            return OK;
+        } catch (ExecutionException e) {
+            return new SendResult(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new SendResult(e);
+        }
+    }
+
+    private static Object webSocket(Session session) {
+        if (unavailable || !session.getNegotiatedExtensions().isEmpty()) {
+            return null;
+        }
+        Object remote = session.getAsyncRemote();
+        if (remote == null) {
+            return null;
+        }
+        try {
+            Field field = webSocketField;
+            if (field == null) {
+                Class<?> remoteClass = remote.getClass();
+                while (remoteClass != null && !remoteClass.getName().equals(REMOTE_CLASS)) {
+                    remoteClass = remoteClass.getSuperclass();
+                }
+                if (remoteClass == null) {
+                    return null; // another WebSocket implementation: nothing to give up on
+                }
+                field = remoteClass.getDeclaredField("webSocket");
+                field.setAccessible(true);
+                Method method = field.getType().getMethod("sendRawFrame", ByteBuffer.class);
+                if (!Future.class.isAssignableFrom(method.getReturnType())) {
+                    throw new NoSuchMethodException("sendRawFrame returns " + method.getReturnType().getName());
+                }
+                sendRaw = method;
+                webSocketField = field;
+            } else if (!field.getDeclaringClass().isInstance(remote)) {
+                return null;
+            }
+            return field.get(remote);
+        } catch (NoSuchFieldException | NoSuchMethodException | IllegalAccessException | RuntimeException e) {
+            unavailable = true;
+            LOG.log(Level.INFO, "WebSocket frames are framed by the container for each socket: {0}", e.toString());
+            return null;
+        }
+    }
+}

@@ -48,7 +48,8 @@ public class RoomSocket {
 
     private Session session;
     private String roomId;
-    private final StringBuilder partial = new StringBuilder();
+    /** A frame arriving in fragments, until its last one; null between frames. */
+    private StringBuilder partial;
     private long partialBytes;
     private TokenBucket floodBudget;
     /** Set by a valid hello. */
@@ -72,23 +73,25 @@ public class RoomSocket {
     public void message(String part, boolean last) {
         partialBytes += utf8Length(part);
         if (partialBytes > services.limits().maxFrameBytes()) {
-            partial.setLength(0);
+            partial = null;
             closeQuietly(CloseCodes.FRAME_TOO_LARGE, "frame over the limit");
             return;
         }
-        if (last && partial.isEmpty()) {
-            // The whole frame in one part, as browsers send them: no copy.
-            partialBytes = 0;
-            handle(part);
-            return;
+        if (partial == null) {
+            if (last) {
+                // The whole frame in one part, as browsers send them: no copy.
+                partialBytes = 0;
+                handle(part);
+                return;
+            }
+            partial = new StringBuilder();
         }
         partial.append(part);
         if (!last) {
             return;
         }
         String text = partial.toString();
-        partial.setLength(0);
-        partial.trimToSize();
+        partial = null;
         partialBytes = 0;
         handle(text);
     }

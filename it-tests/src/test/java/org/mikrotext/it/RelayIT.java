@@ -419,9 +419,13 @@ class RelayIT {
 
             JsonObject envelope = alice.nextEnvelope().build();
             a.send(Json.createObjectBuilder(envelope).add("type", "send").add("id", "m1").build());
-            JsonObject ack = a.next("ack");
+            List<JsonObject> beforeAck = new ArrayList<>();
+            JsonObject ack = a.next("ack", 10, beforeAck);
             assertEquals("m1", ack.getString("id"));
             assertEquals(1, ack.getJsonNumber("seq").longValue());
+            assertEquals(List.of(1L), beforeAck.stream().filter(f -> f.getString("type").equals("envelope"))
+                    .map(f -> f.getJsonNumber("seq").longValue()).toList(),
+                    "the sending socket has its own envelope too (no gap), and before its ack");
             JsonObject pushed = b.next("envelope");
             assertEquals(alice.participantId(), pushed.getString("senderId"));
             assertEquals(1, pushed.getJsonNumber("seq").longValue());

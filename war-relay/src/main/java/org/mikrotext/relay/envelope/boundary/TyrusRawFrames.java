@@ -1,5 +1,6 @@
 package org.mikrotext.relay.envelope.boundary;
 
+import jakarta.websocket.SendHandler;
 import jakarta.websocket.SendResult;
 import jakarta.websocket.Session;
 import java.lang.reflect.Field;
@@ -11,6 +12,7 @@ import java.util.concurrent.Future;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.mikrotext.relay.envelope.control.FrameWriter;
+import org.mikrotext.relay.envelope.control.WireFrame;
 
 /**
  * Writes a {@link org.mikrotext.relay.envelope.control.WireFrame}'s ready-made bytes to a Tyrus (Payara) socket, so
@@ -49,8 +51,14 @@ final class TyrusRawFrames {
             announced = true;
             LOG.info("WebSocket frames are framed once per envelope and written to each socket as bytes");
         }
-        Method send = sendRaw;
-        return (frame, done) -> {
+        return new RawWriter(webSocket, sendRaw);
+    }
+
+    /** Writes a frame's bytes, or several frames joined, as they are. */
+    private record RawWriter(Object webSocket, Method send) implements FrameWriter {
+
+        @Override
+        public void write(WireFrame frame, SendHandler done) {
             SendResult result;
             try {
                 result = resultOf((Future<?>) send.invoke(webSocket, frame.wire()));
@@ -60,7 +68,12 @@ final class TyrusRawFrames {
                 result = new SendResult(e);
             }
             done.onResult(result);
-        };
+        }
+
+        @Override
+        public boolean joinsFrames() {
+            return true;
+        }
     }
 
     private static SendResult resultOf(Future<?> written) {

@@ -39,7 +39,9 @@ import org.mikrotext.store.entity.SignedEnvelope;
  * them durable. While it commits, the
  * next batch gathers, so batches grow with the load. The room's publisher thread ({@value #PUBLISHERS}, a room
  * always on the same one) then pushes each stored envelope to its room's sockets and completes the sender's future
- * (the {@code ack} or the 201), in commit order. An envelope is acknowledged only after its commit.
+ * (the {@code ack} or the 201), in commit order, within one {@link WriteBatch}: each socket's frames of the batch
+ * (the envelopes of its room, and the {@code ack} of its own) leave in one write. An envelope is acknowledged only
+ * after its commit.
  *
  * <p>A replay rolls its whole batch back (the unique constraint on the chain position fails at the insert); the batch
  * is then stored once more with the held chain positions read first, so that only the replay is refused. A database
@@ -277,25 +279,30 @@ public class EnvelopeLog {
                 batch = queue.poll();
             }
             long started = System.nanoTime();
-            for (Pending pending : batch) {
-                try {
-                    if (pending.stored != null) {
-                        metrics.accepted();
-                        channels.publish(pending.stored);
-                        pending.outcome.complete(pending.stored);
-                    } else {
-                        pending.outcome.completeExceptionally(pending.failure);
-                    }
-                } catch (Throwable e) { // the publisher must outlive any one envelope
-                    LOG.log(Level.WARNING, "Handing an envelope to its room failed: {0}", e.getClass().getName());
-                    if (pending.stored != null) {
-                        pending.outcome.complete(pending.stored);
-                    } else {
-                        pending.outcome.completeExceptionally(pending.failure);
-                    }
+            WriteBatch.run(() -> publish(batch));
+            metrics.published(Duration.ofNanos(System.nanoTime() - started));
+        }
+    }
+
+    /** Hands a stored batch to the rooms' sockets and completes the senders' futures (acks), in commit order. */
+    private void publish(List<Pending> batch) {
+        for (Pending pending : batch) {
+            try {
+                if (pending.stored != null) {
+                    metrics.accepted();
+                    channels.publish(pending.stored);
+                    pending.outcome.complete(pending.stored);
+                } else {
+                    pending.outcome.completeExceptionally(pending.failure);
+                }
+            } catch (Throwable e) { // the publisher must outlive any one envelope
+                LOG.log(Level.WARNING, "Handing an envelope to its room failed: {0}", e.getClass().getName());
+                if (pending.stored != null) {
+                    pending.outcome.complete(pending.stored);
+                } else {
+                    pending.outcome.completeExceptionally(pending.failure);
                 }
             }
-            metrics.published(Duration.ofNanos(System.nanoTime() - started));
         }
     }
 

@@ -5,6 +5,8 @@ import jakarta.websocket.Session;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +30,7 @@ public class Outbox {
 
     private static final Logger LOG = Logger.getLogger(Outbox.class.getName());
     private static final int MAX_SYNC_DEPTH = 16;
+    private static final int MAX_JOINED = 64;
     private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
 
     private final Session session;
@@ -46,6 +49,8 @@ public class Outbox {
     private long envelopeSeq;
     private boolean sending;
     private boolean closed;
+    /** Frames wait for the end of this thread's {@link WriteBatch}. */
+    private boolean held;
 
     public Outbox(Session session, FrameWriter writer, String participantId, int maxBehind, Executor executor) {
         this.session = session;
@@ -82,6 +87,20 @@ public class Outbox {
                 pingedAt = sentBytes + queuedBytes;
                 queue.add(pingedAt);
             }
+            if (held || (!sending && writer.joinsFrames() && WriteBatch.hold(this))) {
+                held = true;
+                return;
+            }
+            first = nextLocked();
+        }
+        send(first);
+    }
+
+    /** The end of the write batch that held this socket's frames: they leave now, together. */
+    void release() {
+        Object first;
+        synchronized (this) {
+            held = false;
             first = nextLocked();
         }
         send(first);
@@ -161,13 +180,26 @@ public class Outbox {
         return sentBytes + queuedBytes - readBytes;
     }
 
-    /** The next item to send if nothing is being sent now, else null. */
+    /**
+     * The next item to send if nothing is being sent now, else null: a ping mark, or the frames queued one after the
+     * other up to the next mark, joined into one write where the writer takes joined frames.
+     */
     private Object nextLocked() {
-        if (sending || queue.isEmpty()) {
+        if (sending || held || queue.isEmpty()) {
             return null;
         }
         sending = true;
-        return queue.poll();
+        Object first = queue.poll();
+        if (!(first instanceof WireFrame frame) || !(queue.peek() instanceof WireFrame) || !writer.joinsFrames()) {
+            return first;
+        }
+        List<WireFrame> run = new ArrayList<>();
+        run.add(frame);
+        while (run.size() < MAX_JOINED && queue.peek() instanceof WireFrame next) {
+            queue.poll();
+            run.add(next);
+        }
+        return WireFrame.joined(run);
     }
 
     private void closeLocked(int code, String phrase) {

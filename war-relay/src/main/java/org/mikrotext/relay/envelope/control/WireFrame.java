@@ -2,6 +2,7 @@ package org.mikrotext.relay.envelope.control;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * One text frame for the relay's sockets, encoded once: its text, and the same frame as the bytes a server puts on
@@ -15,13 +16,14 @@ public final class WireFrame {
 
     private final String text;
     private final byte[] wire;
-    private final int header;
+    private final int payloadBytes;
 
     private WireFrame(String text) {
         byte[] payload = text.getBytes(StandardCharsets.UTF_8);
         int length = payload.length;
+        int header = length <= 125 ? 2 : length <= 0xFFFF ? 4 : 10;
         this.text = text;
-        this.header = length <= 125 ? 2 : length <= 0xFFFF ? 4 : 10;
+        this.payloadBytes = length;
         this.wire = new byte[header + length];
         wire[0] = (byte) FIN_TEXT;
         if (header == 2) {
@@ -39,17 +41,41 @@ public final class WireFrame {
         System.arraycopy(payload, 0, wire, header, length);
     }
 
+    private WireFrame(byte[] wire, int payloadBytes) {
+        this.text = null;
+        this.wire = wire;
+        this.payloadBytes = payloadBytes;
+    }
+
     public static WireFrame text(String text) {
         return new WireFrame(text);
     }
 
+    /** Several frames, one after the other, to go out in one write; it has bytes only, no {@link #text()}. */
+    static WireFrame joined(List<WireFrame> frames) {
+        int size = 0;
+        int payload = 0;
+        for (WireFrame frame : frames) {
+            size += frame.wire.length;
+            payload += frame.payloadBytes;
+        }
+        byte[] joined = new byte[size];
+        int at = 0;
+        for (WireFrame frame : frames) {
+            System.arraycopy(frame.wire, 0, joined, at, frame.wire.length);
+            at += frame.wire.length;
+        }
+        return new WireFrame(joined, payload);
+    }
+
+    /** The frame's text; null for frames {@linkplain #joined joined} into one write. */
     public String text() {
         return text;
     }
 
-    /** The payload's length in bytes (UTF-8). */
+    /** The payload's length in bytes (UTF-8), summed over joined frames. */
     public int length() {
-        return wire.length - header;
+        return payloadBytes;
     }
 
     /** The whole frame, header and payload, as a fresh buffer over the shared bytes (never written to). */

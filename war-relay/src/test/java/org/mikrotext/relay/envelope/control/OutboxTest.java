@@ -1,0 +1,129 @@
+package org.mikrotext.relay.envelope.control;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jakarta.websocket.SendHandler;
+import jakarta.websocket.SendResult;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import org.glassfish.tyrus.core.TyrusSession;
+import org.glassfish.tyrus.core.TyrusWebSocket;
+import org.junit.jupiter.api.Test;
+
+class OutboxTest {
+
+    private static final Executor INLINE = Runnable::run;
+    private static final int FAR = 1 << 30;
+
+    private final TyrusWebSocket socket = new TyrusWebSocket();
+    private final TyrusSession session = new TyrusSession(null).connect(socket, List.of());
+
+    @Test
+    void outsideABatchEachFrameLeavesAtOnceInItsOwnWrite() {
+        Outbox outbox = new Outbox(session, new Recording(socket), "p", FAR, INLINE);
+        outbox.offer(WireFrame.text("{\"n\":1}"));
+        assertEquals(1, socket.written.size());
+        outbox.offer(WireFrame.text("{\"n\":2}"));
+        assertEquals(List.of("{\"n\":1}", "{\"n\":2}"), texts(socket.written));
+    }
+
+    @Test
+    void withinABatchEachSocketsFramesLeaveTogetherInOrderWhenItEnds() {
+        Outbox a = new Outbox(session, new Recording(socket), "a", FAR, INLINE);
+        TyrusWebSocket otherSocket = new TyrusWebSocket();
+        TyrusSession otherSession = new TyrusSession(null).connect(otherSocket, List.of());
+        Outbox b = new Outbox(otherSession, new Recording(otherSocket), "b", FAR, INLINE);
+        WireFrame envelope = WireFrame.text("{\"type\":\"envelope\",\"seq\":1}");
+
+        WriteBatch.run(() -> {
+            a.offerEnvelope(1, envelope);
+            b.offerEnvelope(1, envelope);
+            a.offer("{\"type\":\"ack\",\"seq\":1}");
+            a.offerEnvelope(2, WireFrame.text("{\"type\":\"envelope\",\"seq\":2}"));
+            assertTrue(socket.written.isEmpty() && otherSocket.written.isEmpty(), "held until the batch ends");
+        });
+
+        assertEquals(1, socket.written.size(), "one write for the socket's three frames");
+        assertEquals(List.of("{\"type\":\"envelope\",\"seq\":1}", "{\"type\":\"ack\",\"seq\":1}",
+                "{\"type\":\"envelope\",\"seq\":2}"), texts(socket.written));
+        assertArrayEquals(envelope.wire().array(), otherSocket.written.get(0));
+
+        a.offer("{\"type\":\"pong\"}");
+        assertEquals(2, socket.written.size(), "after the batch, frames leave at once again");
+    }
+
+    @Test
+    void aPingMarkSplitsTheJoinedFramesSoThatItCountsWhatWasSentBeforeIt() {
+        // A ping after every 100 bytes of payload: it goes out after the first two frames and before the third.
+        Outbox outbox = new Outbox(session, new Recording(socket), "p", 800, INLINE);
+        String sixty = "{\"pad\":\"" + "x".repeat(50) + "\"}";
+        WriteBatch.run(() -> {
+            for (int i = 0; i < 3; i++) {
+                outbox.offer(sixty);
+            }
+        });
+        assertEquals(3, socket.written.size());
+        assertEquals(List.of(sixty, sixty), texts(List.of(socket.written.get(0))));
+        assertEquals(0x89, socket.written.get(1)[0] & 0xFF, "the ping");
+        assertEquals(List.of(sixty), texts(List.of(socket.written.get(2))));
+    }
+
+    @Test
+    void aWriterThatTakesOnlyWholeFramesIsNotHeldBack() {
+        Recording api = new Recording(null);
+        Outbox outbox = new Outbox(session, api, "p", FAR, INLINE);
+        WriteBatch.run(() -> {
+            outbox.offer("{\"n\":1}");
+            outbox.offer("{\"n\":2}");
+            assertEquals(List.of("{\"n\":1}", "{\"n\":2}"), api.texts, "sent at once, one by one");
+        });
+    }
+
+    /** Writes the frames' bytes to a socket as they are, or (without a socket) records each frame's text. */
+    private static final class Recording implements FrameWriter {
+
+        private final TyrusWebSocket target;
+        private final List<String> texts = new ArrayList<>();
+
+        Recording(TyrusWebSocket target) {
+            this.target = target;
+        }
+
+        @Override
+        public void write(WireFrame frame, SendHandler done) {
+            if (target != null) {
+                target.sendRawFrame(frame.wire());
+            } else {
+                texts.add(frame.text());
+            }
+            done.onResult(new SendResult());
+        }
+
+        @Override
+        public boolean joinsFrames() {
+            return target != null;
+        }
+    }
+
+    /** The text of each frame in the writes, in order (RFC 6455 server frames, as {@link WireFrame} makes them). */
+    private static List<String> texts(List<byte[]> writes) {
+        List<String> out = new ArrayList<>();
+        for (byte[] write : writes) {
+            ByteBuffer in = ByteBuffer.wrap(write);
+            while (in.hasRemaining()) {
+                assertEquals(0x81, in.get() & 0xFF);
+                int seven = in.get() & 0x7F;
+                int length = seven < 126 ? seven : seven == 126 ? in.getShort() & 0xFFFF : (int) in.getLong();
+                byte[] payload = new byte[length];
+                in.get(payload);
+                out.add(new String(payload, StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+}

@@ -25,6 +25,7 @@ public class TyrusSession implements Session {
     private long maxIdleTimeout;
     private TyrusRemoteEndpoint.Async asyncRemote;
     private List<Extension> extensions = List.of();
+    private boolean closed;
 
     public TyrusSession(ScheduledExecutorService service) {
         this.service = service;
@@ -139,7 +140,15 @@ public class TyrusSession implements Session {
 
     @Override
     public RemoteEndpoint.Async getAsyncRemote() {
+        if (closed) {
+            throw new IllegalStateException("The connection has been closed.");
+        }
         return asyncRemote;
+    }
+
+    /** As Tyrus once the client has gone: the remote endpoints are refused. */
+    public void closedByClient() {
+        closed = true;
     }
 
     @Override

@@ -92,10 +92,18 @@ final class TyrusRawFrames {
     }
 
     private static Object webSocket(Session session) {
-        if (unavailable || !session.getNegotiatedExtensions().isEmpty()) {
+        if (unavailable) {
             return null;
         }
-        Object remote = session.getAsyncRemote();
+        Object remote;
+        try {
+            if (!session.getNegotiatedExtensions().isEmpty()) {
+                return null;
+            }
+            remote = session.getAsyncRemote();
+        } catch (IllegalStateException e) {
+            return null; // closed meanwhile (Tyrus refuses a closed session's endpoint); its first write fails
+        }
         if (remote == null) {
             return null;
         }

@@ -279,7 +279,11 @@ public class EnvelopeLog {
                 batch = queue.poll();
             }
             long started = System.nanoTime();
-            WriteBatch.run(() -> publish(batch));
+            try {
+                WriteBatch.run(() -> publish(batch));
+            } catch (Throwable e) { // the publisher must outlive any one batch
+                LOG.log(Level.WARNING, "Handing a batch to the sockets failed: {0}", e.getClass().getName());
+            }
             metrics.published(Duration.ofNanos(System.nanoTime() - started));
         }
     }

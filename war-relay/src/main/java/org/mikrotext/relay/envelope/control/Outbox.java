@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -227,7 +228,11 @@ public class Outbox {
         }
         int[] depth = DEPTH.get();
         if (depth[0] >= MAX_SYNC_DEPTH) {
-            executor.execute(() -> send(item));
+            try {
+                executor.execute(() -> send(item));
+            } catch (RejectedExecutionException e) {
+                sent(0, new SendResult(e));
+            }
             return;
         }
         depth[0]++;

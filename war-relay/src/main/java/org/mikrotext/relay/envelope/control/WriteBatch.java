@@ -34,11 +34,19 @@ public final class WriteBatch {
             for (Outbox outbox : batch.held) {
                 try {
                     outbox.release();
-                } catch (RuntimeException e) {
-                    // This socket misses its frames: close it, so that it resumes by seq.
-                    outbox.close(1011, "delivery failed; resume by seq");
+                } catch (Throwable e) { // every held socket must be released, whatever one of them throws
+                    closeQuietly(outbox);
                 }
             }
+        }
+    }
+
+    /** A socket whose frames could not be released misses them: it is closed, so that it resumes by seq. */
+    private static void closeQuietly(Outbox outbox) {
+        try {
+            outbox.close(1011, "delivery failed; resume by seq");
+        } catch (Throwable e) {
+            // closing failed too (the relay is stopping): the container closes the socket
         }
     }
 

@@ -53,6 +53,17 @@ class TyrusRawFramesTest {
     }
 
     @Test
+    void aSessionClosedDuringHelloGetsTheApiPathAndLaterSessionsStillTheRawOne() {
+        TyrusSession closed = session(new TyrusWebSocket(), List.of());
+        closed.closedByClient();
+        TyrusRawFrames.writer(closed);
+
+        TyrusWebSocket socket = new TyrusWebSocket();
+        TyrusRawFrames.writer(session(socket, List.of())).write(WireFrame.text("{}"), results::add);
+        assertEquals(1, socket.written.size(), "the raw path was not given up");
+    }
+
+    @Test
     void aSessionWithExtensionsGetsTheApiPath() {
         TyrusWebSocket socket = new TyrusWebSocket();
         TyrusSession session = session(socket, List.of(new Deflate()));

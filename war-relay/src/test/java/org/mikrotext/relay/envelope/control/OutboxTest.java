@@ -74,6 +74,35 @@ class OutboxTest {
     }
 
     @Test
+    void aSocketWhoseReleaseFailsIsClosedAndTheOthersStillGetTheirFrames() {
+        FrameWriter broken = new FrameWriter() {
+            @Override
+            public void write(WireFrame frame, SendHandler done) {
+                throw new OutOfMemoryError("no room for the joined frames");
+            }
+
+            @Override
+            public boolean joinsFrames() {
+                return true;
+            }
+        };
+        Outbox bad = new Outbox(session, broken, "bad", FAR, INLINE);
+        TyrusWebSocket otherSocket = new TyrusWebSocket();
+        TyrusSession otherSession = new TyrusSession(null).connect(otherSocket, List.of());
+        Outbox good = new Outbox(otherSession, new Recording(otherSocket), "good", FAR, INLINE);
+
+        WriteBatch.run(() -> {
+            bad.offer("{\"n\":1}");
+            good.offer("{\"n\":1}");
+        });
+
+        assertTrue(bad.isClosed(), "closed, so that it resumes by seq");
+        assertEquals(List.of("{\"n\":1}"), texts(otherSocket.written), "released after the failure");
+        good.offer("{\"n\":2}");
+        assertEquals(2, otherSocket.written.size(), "not held any more");
+    }
+
+    @Test
     void aWriterThatTakesOnlyWholeFramesIsNotHeldBack() {
         Recording api = new Recording(null);
         Outbox outbox = new Outbox(session, api, "p", FAR, INLINE);

@@ -51,9 +51,9 @@ public final class EnvelopeJson {
                 .add("expiresAt", RoomJson.time(e.getExpiresAt()));
     }
 
-    /** The {@code envelope} frame of the WebSocket. */
-    public static String frame(Envelope e) {
-        return write(e, JsonIO.object().add("type", "envelope")).build().toString();
+    /** The {@code envelope} frame of the WebSocket, encoded once for every socket it goes to. */
+    public static WireFrame frame(Envelope e) {
+        return WireFrame.text(write(e, JsonIO.object().add("type", "envelope")).build().toString());
     }
 
     public static JsonObject object(Envelope e) {

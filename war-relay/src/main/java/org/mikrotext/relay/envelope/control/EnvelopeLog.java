@@ -291,21 +291,18 @@ public class EnvelopeLog {
     /** Hands a stored batch to the rooms' sockets and completes the senders' futures (acks), in commit order. */
     private void publish(List<Pending> batch) {
         for (Pending pending : batch) {
-            try {
-                if (pending.stored != null) {
+            if (pending.stored != null) {
+                try {
                     metrics.accepted();
                     channels.publish(pending.stored);
-                    pending.outcome.complete(pending.stored);
-                } else {
-                    pending.outcome.completeExceptionally(pending.failure);
+                } catch (Throwable e) { // the publisher must outlive any one envelope
+                    LOG.log(Level.WARNING, "Handing an envelope to its room failed: {0}", e.getClass().getName());
                 }
-            } catch (Throwable e) { // the publisher must outlive any one envelope
-                LOG.log(Level.WARNING, "Handing an envelope to its room failed: {0}", e.getClass().getName());
-                if (pending.stored != null) {
-                    pending.outcome.complete(pending.stored);
-                } else {
-                    pending.outcome.completeExceptionally(pending.failure);
-                }
+                // Completing runs the sender's answer (the ack) on this thread; a failing answer fails only its
+                // own dependent future, never this call.
+                pending.outcome.complete(pending.stored);
+            } else {
+                pending.outcome.completeExceptionally(pending.failure);
             }
         }
     }

@@ -93,7 +93,7 @@ public class RoomChannels {
         try {
             channel.published = envelope.getSeq();
             if (!channel.members.isEmpty()) {
-                WireFrame frame = WireFrame.text(EnvelopeJson.frame(envelope));
+                WireFrame frame = EnvelopeJson.frame(envelope);
                 for (Outbox outbox : channel.members) {
                     try {
                         outbox.offerEnvelope(envelope.getSeq(), frame);
@@ -156,7 +156,7 @@ public class RoomChannels {
             do {
                 page = store.envelopesAfter(roomId, cursor, PAGE);
                 for (Envelope envelope : page) {
-                    outbox.offerEnvelopeWhenRoom(envelope.getSeq(), WireFrame.text(EnvelopeJson.frame(envelope)),
+                    outbox.offerEnvelopeWhenRoom(envelope.getSeq(), EnvelopeJson.frame(envelope),
                             CATCH_UP_WAIT_MILLIS);
                     cursor = envelope.getSeq();
                 }

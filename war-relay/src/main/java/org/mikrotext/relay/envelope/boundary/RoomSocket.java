@@ -172,7 +172,7 @@ public class RoomSocket {
         }
         cancelHelloTimer();
         Outbox box = new Outbox(session, TyrusRawFrames.writer(session), authenticated.getId(),
-                services.limits().maxQueuedBytes(), services.channels().executor());
+                services.limits().maxQueuedBytes(), services.channels().socketTasks());
         this.outbox = box;
         this.sender = Sender.of(authenticated);
         try {
@@ -190,17 +190,7 @@ public class RoomSocket {
             closeQuietly(CloseCodes.TOO_SLOW, ProblemMapper.problemOf(e).title());
             return;
         }
-        services.channels().executor().execute(() -> {
-            try {
-                services.channels().attach(roomId, box, after);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                box.close(CloseCodes.TOO_SLOW, "interrupted; resume by seq");
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "Catch-up failed: {0}", e.getClass().getName());
-                box.close(1011, "catch-up failed; resume by seq");
-            }
-        });
+        services.channels().resume(roomId, box, after);
     }
 
     private void send(JsonObject frame, JsonValue id) {

@@ -1,5 +1,6 @@
 package org.mikrotext.relay.envelope.control;
 
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -7,6 +8,7 @@ import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
+import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Collection;
@@ -14,10 +16,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.protocol.Base64Url;
 import org.mikrotext.relay.room.control.RoomJson;
@@ -34,6 +40,7 @@ import org.mikrotext.relay.json.JsonIO;
 @ApplicationScoped
 public class RoomChannels {
 
+    private static final Logger LOG = Logger.getLogger(RoomChannels.class.getName());
     private static final int PAGE = 200;
     private static final long CATCH_UP_WAIT_MILLIS = 30_000;
     private static final int MAX_CATCH_UP_PASSES = 50;
@@ -53,7 +60,22 @@ public class RoomChannels {
     @Resource
     ManagedScheduledExecutorService scheduler;
 
+    @Resource
+    ManagedThreadFactory threads;
+
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
+    private CatchUpPool catchUps;
+    /**
+     * Short socket tasks (a send continued off a deep stack, a close): the container's executor, or its scheduler's
+     * queue when the executor refuses them (it hands a task only to a thread free at that instant).
+     */
+    private final Executor socketTasks = task -> {
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            scheduler.execute(task);
+        }
+    };
     private final Consumer<Collection<String>> endingListener = this::ended;
 
     /** One room's lock, open sockets, and the last seq handed to them. */
@@ -63,6 +85,11 @@ public class RoomChannels {
         long published;
     }
 
+    @PostConstruct
+    void init() {
+        catchUps = new CatchUpPool(threads, CatchUpPool.THREADS, CatchUpPool.MAX_WAITING);
+    }
+
     void onStart(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
         endings.register(endingListener);
     }
@@ -70,10 +97,12 @@ public class RoomChannels {
     @PreDestroy
     void stop() {
         endings.unregister(endingListener);
+        catchUps.shutdown();
     }
 
-    public ManagedExecutorService executor() {
-        return executor;
+    /** Where an {@link Outbox} runs its short tasks; it never refuses one while the relay runs. */
+    public Executor socketTasks() {
+        return socketTasks;
     }
 
     public ScheduledFuture<?> schedule(Runnable task, Duration delay) {
@@ -131,6 +160,28 @@ public class RoomChannels {
             }
         } finally {
             channel.lock.unlock();
+        }
+    }
+
+    /**
+     * Catches a socket that has just said hello up on its own thread ({@link #attach}); in a burst of hellos it waits
+     * for a free catch-up thread. With thousands already waiting, the socket is closed (1013) and resumes later.
+     */
+    public void resume(String roomId, Outbox outbox, long after) {
+        try {
+            catchUps.execute(() -> {
+                try {
+                    attach(roomId, outbox, after);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    outbox.close(CloseCodes.TOO_SLOW, "interrupted; resume by seq");
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "Catch-up failed: {0}", e.getClass().getName());
+                    outbox.close(1011, "catch-up failed; resume by seq");
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            outbox.close(CloseCodes.TOO_SLOW, "the relay is busy; resume by seq");
         }
     }
 

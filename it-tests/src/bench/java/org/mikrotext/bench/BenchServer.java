@@ -27,7 +27,15 @@ import org.mikrotext.it.support.MicroProcess;
  */
 final class BenchServer implements AutoCloseable {
 
-    private static final Pattern HEAP_USED = Pattern.compile("(?m)^\\s*\\S.*?heap\\s+total\\s+(\\d+)K,\\s+used\\s+(\\d+)K");
+    /** GC.heap_info's first lines: G1, Parallel and Serial ("… heap total 2097152K, used 123456K"). */
+    private static final Pattern HEAP_TOTAL_USED = Pattern.compile(
+            "(?m)^\\s*\\S.*?heap\\s+total\\s+(\\d+[KMG]),\\s+used\\s+(\\d+[KMG])");
+    /** ZGC ("ZHeap used 172M, capacity 2048M, …"). */
+    private static final Pattern ZGC_USED_CAPACITY = Pattern.compile(
+            "(?m)^\\s*ZHeap\\s+used\\s+(\\d+[KMG]),\\s+capacity\\s+(\\d+[KMG])");
+    /** Shenandoah ("2048M max, 2048M soft max, 2048M committed, 1536K used"). */
+    private static final Pattern SHENANDOAH_COMMITTED_USED = Pattern.compile(
+            "(?m)^\\s*\\d+[KMG] max,.*?(\\d+[KMG]) committed,\\s+(\\d+[KMG]) used");
 
     private final Path dir;
     private final int port;
@@ -161,17 +169,33 @@ final class BenchServer implements AutoCloseable {
     }
 
     long heapUsed() throws IOException, InterruptedException {
-        String info = jcmd("GC.heap_info");
-        Matcher m = HEAP_USED.matcher(info);
-        if (!m.find()) {
-            throw new IllegalStateException("Unexpected GC.heap_info output: " + info);
-        }
-        return Long.parseLong(m.group(2)) * 1024;
+        return heapInfo(jcmd("GC.heap_info"))[1];
     }
 
-    long heapCommitted() throws IOException, InterruptedException {
-        Matcher m = HEAP_USED.matcher(jcmd("GC.heap_info"));
-        return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+    /** Committed and used heap in bytes from {@code GC.heap_info}, whichever collector wrote it. */
+    static long[] heapInfo(String info) {
+        Matcher m = HEAP_TOTAL_USED.matcher(info);
+        if (m.find()) {
+            return new long[] {bytes(m.group(1)), bytes(m.group(2))};
+        }
+        m = ZGC_USED_CAPACITY.matcher(info);
+        if (m.find()) {
+            return new long[] {bytes(m.group(2)), bytes(m.group(1))};
+        }
+        m = SHENANDOAH_COMMITTED_USED.matcher(info);
+        if (m.find()) {
+            return new long[] {bytes(m.group(1)), bytes(m.group(2))};
+        }
+        throw new IllegalStateException("Unexpected GC.heap_info output: " + info);
+    }
+
+    private static long bytes(String size) {
+        long n = Long.parseLong(size.substring(0, size.length() - 1));
+        return switch (size.charAt(size.length() - 1)) {
+            case 'K' -> n << 10;
+            case 'M' -> n << 20;
+            default -> n << 30;
+        };
     }
 
     /**

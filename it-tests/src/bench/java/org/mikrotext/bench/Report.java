@@ -73,7 +73,35 @@ final class Report {
         m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         m.put("javaHome", System.getProperty("java.home"));
         m.put("kernel", ProcStats.read("/proc/sys/kernel/osrelease").trim());
+        m.put("memoryMonitor", memoryMonitor());
         return m;
+    }
+
+    /**
+     * The kernel's DAMON memory monitors that are running, with what they do to cold pages: a {@code pageout} scheme
+     * on this kind of VM wakes every sampling interval and reclaims pages the processes have not touched lately,
+     * which shows in commit times and the latency tail at light load (docs/performance.md, after 6). "none" if no
+     * monitor runs or the kernel has none.
+     */
+    static String memoryMonitor() {
+        String base = "/sys/kernel/mm/damon/admin/kdamonds/";
+        List<String> on = new ArrayList<>();
+        for (int k = 0; !ProcStats.read(base + k + "/state").isEmpty(); k++) {
+            String dir = base + k + "/contexts/0/";
+            if (!"on".equals(ProcStats.read(base + k + "/state").trim())) {
+                continue;
+            }
+            List<String> actions = new ArrayList<>();
+            for (int i = 0; !ProcStats.read(dir + "schemes/" + i + "/action").isEmpty(); i++) {
+                actions.add(ProcStats.read(dir + "schemes/" + i + "/action").trim());
+            }
+            String sample = ProcStats.read(dir + "monitoring_attrs/intervals/sample_us").trim();
+            on.add(String.format("DAMON kdamond.%d on (%s, samples every %s ms, schemes: %s)", k,
+                    ProcStats.read(dir + "operations").trim(),
+                    sample.isEmpty() ? "?" : String.valueOf(Long.parseLong(sample) / 1000),
+                    actions.isEmpty() ? "none" : String.join(", ", actions)));
+        }
+        return on.isEmpty() ? "none" : String.join("; ", on);
     }
 
     // ------------------------------------------------------------------------------------------------ JSON
@@ -343,6 +371,10 @@ final class Report {
         t.append("MikroText relay benchmark\n");
         t.append("Command:  ").append(cfg.command()).append('\n');
         t.append("Machine:  ").append(machineLine()).append('\n');
+        if (!"none".equals(machineDetail.get("memoryMonitor"))) {
+            t.append("Kernel:   ").append(machineDetail.get("memoryMonitor"))
+                    .append(" (a pageout scheme stretches commits and the latency tail: docs/performance.md, after 6)\n");
+        }
         t.append("Relay:    Payara Micro, PostgreSQL ").append(pgLine()).append('\n');
         t.append("WAR:      sha256 ").append(relayWar.get("sha256")).append('\n');
         t.append("JVM:      ").append(String.join(" ", serverJvmArgs)).append('\n');

@@ -25,6 +25,7 @@ class CatchUpPoolTest {
     @Test
     void aBurstLargerThanThePoolWaitsItsTurnAndEveryTaskRuns() throws InterruptedException {
         CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch bothRunning = new CountDownLatch(2);
         CountDownLatch done = new CountDownLatch(50);
         AtomicInteger running = new AtomicInteger();
         AtomicInteger mostAtOnce = new AtomicInteger();
@@ -33,6 +34,7 @@ class CatchUpPoolTest {
             pool.execute(() -> {
                 mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
                 threadNames.add(Thread.currentThread().getName());
+                bothRunning.countDown();
                 try {
                     release.await();
                 } catch (InterruptedException e) {
@@ -42,7 +44,8 @@ class CatchUpPoolTest {
                 done.countDown();
             });
         }
-        assertTrue(pool.waiting() >= 48, "the two threads are busy, the rest wait: " + pool.waiting());
+        assertTrue(bothRunning.await(10, TimeUnit.SECONDS), "two catch-ups started");
+        assertEquals(48, pool.waiting(), "the two threads are busy, the rest wait");
         release.countDown();
         assertTrue(done.await(10, TimeUnit.SECONDS), "every queued catch-up ran");
         assertEquals(2, mostAtOnce.get());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -99,6 +100,21 @@ class EarIT {
             Answer gone = relay.call("GET", "api/rooms/" + alice.roomId(), alice.token(), null);
             assertEquals(404, gone.status(), "no relay after undeploy");
             assertFalse(gone.contentType().startsWith("application/problem+json"), "the server's 404, not the relay's");
+
+            // Deployed again into the same JVM: the native signature verifier loads in the new class loader too
+            // (its library is extracted and loaded once per deployment), and verifies.
+            Duration redeployed = server.deploy(ear, APP);
+            report("asadmin deploy again: %d ms", redeployed.toMillis());
+            Member carol = relay.create("Carol", 600);
+            Answer stored = carol.post(carol.nextEnvelope().build());
+            assertEquals(201, stored.status(), "a signed envelope is accepted after the redeploy");
+            JsonObject forged = Json.createObjectBuilder(carol.nextEnvelope().build())
+                    .add("signature", alice.nextEnvelope().build().getString("signature")).build();
+            assertEquals(400, carol.post(forged).status(), "a signature by another key is refused after the redeploy");
+            String log = Files.readString(server.serverLog());
+            assertEquals(2, log.split("Envelope signatures are verified by AmazonCorrettoCryptoProvider", -1).length - 1,
+                    "the native verifier was chosen at both deployments");
+            server.undeploy(APP);
 
             Duration stopped = server.stop();
             report("asadmin stop-domain: %d ms", stopped.toMillis());

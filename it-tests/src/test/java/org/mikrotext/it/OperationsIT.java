@@ -125,6 +125,9 @@ class OperationsIT {
             assertTrue(log.contains("WebSocket frames are framed once per envelope and written to each socket as bytes"),
                     "ready-made frames");
             assertFalse(log.contains("WebSocket frames are framed by the container for each socket"));
+            // Signatures are verified natively inside Payara, not by the pure-Java fallback.
+            assertTrue(log.contains("Envelope signatures are verified by AmazonCorrettoCryptoProvider"),
+                    "the native verifier loads in the application server");
             for (String secret : secrets) {
                 assertFalse(log.contains(secret), "a token, key, signature or ciphertext reached the log");
             }

@@ -17,8 +17,11 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class EnvelopeSignaturesTest {
 
@@ -43,65 +46,96 @@ class EnvelopeSignaturesTest {
         signature = signer.sign();
     }
 
-    @Test
-    void verifiesValidSignature() {
-        assertTrue(EnvelopeSignatures.verify(key, INPUT, signature));
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("verifiers")
+    void verifiesValidSignature(EnvelopeSignatures.Verifier v) {
+        assertTrue(v.verify(key, INPUT, signature));
     }
 
-    @Test
-    void thePreparedKeyIsTheSameKeyAndVerifiesTheSame() {
-        ECPublicKey prepared = EnvelopeSignatures.verificationKey(key);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("verifiers")
+    void thePreparedKeyIsTheSameKeyAndVerifiesTheSame(EnvelopeSignatures.Verifier v) {
+        ECPublicKey prepared = v.key(key);
         assertArrayEquals(key.getEncoded(), prepared.getEncoded());
         assertEquals(key.getW(), prepared.getW());
-        assertTrue(EnvelopeSignatures.verify(prepared, INPUT, signature));
-        assertTrue(EnvelopeSignatures.verify(prepared, INPUT, signature), "again, with the key's tables kept");
+        assertTrue(v.verify(prepared, INPUT, signature));
+        assertTrue(v.verify(prepared, INPUT, signature), "again, with the key's tables kept");
         byte[] tampered = INPUT.clone();
         tampered[0] ^= 1;
-        assertFalse(EnvelopeSignatures.verify(prepared, tampered, signature));
+        assertFalse(v.verify(prepared, tampered, signature));
         byte[] otherSignature = signature.clone();
         otherSignature[40] ^= 1;
-        assertFalse(EnvelopeSignatures.verify(prepared, INPUT, otherSignature));
+        assertFalse(v.verify(prepared, INPUT, otherSignature));
     }
 
-    @Test
-    void rejectsWithoutThrowing() throws Exception {
-        assertFalse(EnvelopeSignatures.verify(key, INPUT, Arrays.copyOf(signature, 63)));
-        assertFalse(EnvelopeSignatures.verify(key, INPUT, Arrays.copyOf(signature, 65)));
-        assertFalse(EnvelopeSignatures.verify(key, INPUT, new byte[0]));
-        assertFalse(EnvelopeSignatures.verify(key, INPUT, new byte[64]));
-        assertFalse(EnvelopeSignatures.verify(key, INPUT, null));
-        assertFalse(EnvelopeSignatures.verify(null, INPUT, signature));
-        assertFalse(EnvelopeSignatures.verify(key, null, signature));
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("verifiers")
+    void rejectsWithoutThrowing(EnvelopeSignatures.Verifier v) throws Exception {
+        assertFalse(v.verify(key, INPUT, Arrays.copyOf(signature, 63)));
+        assertFalse(v.verify(key, INPUT, Arrays.copyOf(signature, 65)));
+        assertFalse(v.verify(key, INPUT, new byte[0]));
+        assertFalse(v.verify(key, INPUT, new byte[64]));
+        assertFalse(v.verify(key, INPUT, null));
+        assertFalse(v.verify(null, INPUT, signature));
+        assertFalse(v.verify(key, null, signature));
         byte[] rIsN = signature.clone();
         System.arraycopy(N.toByteArray(), 1, rIsN, 0, 32);
-        assertFalse(EnvelopeSignatures.verify(key, INPUT, rIsN));
+        assertFalse(v.verify(key, INPUT, rIsN));
         byte[] allOnes = new byte[64];
         Arrays.fill(allOnes, (byte) 0xff);
-        assertFalse(EnvelopeSignatures.verify(key, INPUT, allOnes));
+        assertFalse(v.verify(key, INPUT, allOnes));
 
         // A DER signature (the JDK's default form) is not accepted.
         Signature der = Signature.getInstance("SHA256withECDSA");
         der.initSign(pair.getPrivate());
         der.update(INPUT);
-        assertFalse(EnvelopeSignatures.verify(key, INPUT, der.sign()));
+        assertFalse(v.verify(key, INPUT, der.sign()));
 
         byte[] tampered = INPUT.clone();
         tampered[tampered.length - 1] ^= 1;
-        assertFalse(EnvelopeSignatures.verify(key, tampered, signature));
+        assertFalse(v.verify(key, tampered, signature));
     }
 
-    @Test
-    void isSafeToCallConcurrently() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("verifiers")
+    void isSafeToCallConcurrently(EnvelopeSignatures.Verifier v) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
             List<Future<Boolean>> results = pool.invokeAll(Collections.nCopies(200,
-                    () -> EnvelopeSignatures.verify(key, INPUT, signature)
-                            && !EnvelopeSignatures.verify(key, INPUT, new byte[64])));
+                    () -> v.verify(key, INPUT, signature)
+                            && !v.verify(key, INPUT, new byte[64])));
             for (Future<Boolean> r : results) {
                 assertTrue(r.get());
             }
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** Every test above runs for BouncyCastle and for the provider the relay prefers here. */
+    static Stream<EnvelopeSignatures.Verifier> verifiers() {
+        return Stream.of(EnvelopeSignatures.BOUNCY_CASTLE, EnvelopeSignatures.preferred(true));
+    }
+
+    @Test
+    void onLinuxX86TheNativeProviderIsPreferredAndWithoutItBouncyCastle() {
+        boolean linuxX86 = System.getProperty("os.name").startsWith("Linux")
+                && System.getProperty("os.arch").equals("amd64");
+        assertEquals(linuxX86 ? "AmazonCorrettoCryptoProvider" : "BC",
+                EnvelopeSignatures.preferred(true).provider().getName());
+        assertEquals("BC", EnvelopeSignatures.preferred(false).provider().getName());
+    }
+
+    @Test
+    void configureSwitchesTheProviderOfTheStaticCalls() {
+        try {
+            EnvelopeSignatures.configure(false);
+            assertTrue(EnvelopeSignatures.provider().startsWith("BC "), EnvelopeSignatures.provider());
+            assertTrue(EnvelopeSignatures.verify(EnvelopeSignatures.verificationKey(key), INPUT, signature));
+        } finally {
+            EnvelopeSignatures.configure(true);
+        }
+        assertTrue(EnvelopeSignatures.verify(EnvelopeSignatures.verificationKey(key), INPUT, signature));
+        assertFalse(EnvelopeSignatures.verify(EnvelopeSignatures.verificationKey(key), INPUT, new byte[64]));
     }
 }

@@ -161,15 +161,19 @@ class Mtx1VectorsTest {
             assertEquals(v.getString("otherSenderInputHex"), HEX.formatHex(otherInput));
 
             ECPublicKey key = SigningKeys.parseSpki(HEX.parseHex(v.getString("signerSpkiHex")));
-            assertTrue(v.getBoolean("mustVerify"));
-            assertTrue(EnvelopeSignatures.verify(key, input, signature), "valid signature must verify");
-            assertFalse(EnvelopeSignatures.verify(key, input, HEX.parseHex(v.getString("tamperedSignatureHex"))),
-                    "tampered signature must fail");
-            assertFalse(EnvelopeSignatures.verify(key, HEX.parseHex(v.getString("tamperedInputHex")), signature),
-                    "tampered input must fail");
-            assertFalse(EnvelopeSignatures.verify(key, otherInput, signature), "other sender's input must fail");
             ECPublicKey bob = SigningKeys.parseSpki(spki("bobSigning"));
-            assertFalse(EnvelopeSignatures.verify(bob, input, signature), "another sender's key must fail");
+            assertTrue(v.getBoolean("mustVerify"));
+            for (EnvelopeSignatures.Verifier verifier : List.of(EnvelopeSignatures.BOUNCY_CASTLE,
+                    EnvelopeSignatures.preferred(true))) {
+                String by = " (" + verifier.describe() + ")";
+                assertTrue(verifier.verify(key, input, signature), "valid signature must verify" + by);
+                assertFalse(verifier.verify(key, input, HEX.parseHex(v.getString("tamperedSignatureHex"))),
+                        "tampered signature must fail" + by);
+                assertFalse(verifier.verify(key, HEX.parseHex(v.getString("tamperedInputHex")), signature),
+                        "tampered input must fail" + by);
+                assertFalse(verifier.verify(key, otherInput, signature), "other sender's input must fail" + by);
+                assertFalse(verifier.verify(bob, input, signature), "another sender's key must fail" + by);
+            }
         });
     }
 

@@ -68,6 +68,17 @@ final class BenchServer implements AutoCloseable {
         return dir.resolve("server.log");
     }
 
+    /** The rest of the server log's first line that contains {@code prefix}, or "not logged". */
+    String logged(String prefix) {
+        String log = ProcStats.read(log().toString());
+        int at = log.indexOf(prefix);
+        if (at < 0) {
+            return "not logged";
+        }
+        int end = log.indexOf('\n', at);
+        return log.substring(at + prefix.length(), end < 0 ? log.length() : end).trim();
+    }
+
     /** Starts the server with {@code nofile} as its wished open-file limit and waits until the relay answers. */
     BenchServer start(int nofile, List<String> jvmArgs, List<String> microArgs, Map<String, String> database)
             throws IOException, InterruptedException {

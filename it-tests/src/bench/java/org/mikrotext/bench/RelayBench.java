@@ -76,11 +76,13 @@ class RelayBench {
         settle("the reference measurements");
         report.reference.put("sunEcVerifyPerSecOneCore", sunEcVerifyRate());
         report.reference.put("bouncyCastleVerifyPerSecOneCore", bouncyCastleVerifyRate());
+        report.reference.put("nativeVerifyPerSecOneCore", nativeVerifyRate());
         report.reference.putAll(pgReference(db));
         say("Reference, same run: ECDSA P-256 verifies on one core: SunEC "
                 + report.reference.get("sunEcVerifyPerSecOneCore") + "/s, BouncyCastle "
-                + report.reference.get("bouncyCastleVerifyPerSecOneCore") + "/s; PostgreSQL commits " + report.reference.get("pgCommitsPerSecOneConnection")
-                + " one-row transactions/s on one connection");
+                + report.reference.get("bouncyCastleVerifyPerSecOneCore") + "/s, native (ACCP) "
+                + report.reference.get("nativeVerifyPerSecOneCore") + "/s; PostgreSQL commits "
+                + report.reference.get("pgCommitsPerSecOneConnection") + " one-row transactions/s on one connection");
 
         ExecutorService httpPool = Executors.newFixedThreadPool(8);
         server = new BenchServer(OUT, cfg.relayConfig());
@@ -88,6 +90,8 @@ class RelayBench {
         server.start(cfg.nofile(), cfg.serverJvmArgs(), cfg.serverMicroArgs(), db);
         say(String.format("Payara Micro (pid %d) serves the relay on port %d after %.0f s; open-file limit %d",
                 server.pid(), server.port(), (System.nanoTime() - started) / 1e9, server.openFileLimit()));
+        report.relayVerifier = server.logged("Envelope signatures are verified by ");
+        say("The relay verifies envelope signatures with " + report.relayVerifier);
         if (cfg.jfr()) {
             // JFR's first start in a JVM is costly (it instruments classes); pay for it now, not in a profiled phase.
             Path init = OUT.resolve("jfr-init.jfr");
@@ -950,13 +954,26 @@ class RelayBench {
     }
 
     /**
-     * The same with BouncyCastle, as the relay verifies (EnvelopeSignatures): the key converted once to
-     * BouncyCastle's own key object, which keeps its tables between verifications.
+     * The same with BouncyCastle, as the relay verifies where the native provider does not load or is turned off
+     * (EnvelopeSignatures): the key converted once to BouncyCastle's own key object, which keeps its tables.
      */
     private static long bouncyCastleVerifyRate() throws Exception {
         java.security.Provider bc = new org.bouncycastle.jce.provider.BouncyCastleProvider();
         return verifyRate(Signature.getInstance("SHA256withPLAIN-ECDSA", bc),
                 java.security.KeyFactory.getInstance("EC", bc));
+    }
+
+    /**
+     * The same with the Amazon Corretto Crypto Provider (AWS-LC), which the relay prefers where it loads
+     * (EnvelopeSignatures); -1 where it does not load.
+     */
+    private static long nativeVerifyRate() throws Exception {
+        var accp = com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider.INSTANCE;
+        if (accp.getLoadingError() != null) {
+            return -1;
+        }
+        return verifyRate(Signature.getInstance("SHA256withECDSAinP1363Format", accp),
+                java.security.KeyFactory.getInstance("EC", accp));
     }
 
     private static long verifyRate(Signature v, java.security.KeyFactory convert) throws Exception {

@@ -39,6 +39,8 @@ final class Report {
     /** Whether the profiled phases recorded the whole machine with Linux perf ("on", "off", or why not). */
     String perf = "off";
     Map<String, Object> relayWar = Map.of();
+    /** The provider that verifies envelope signatures in the relay, from its log. */
+    String relayVerifier = "not logged";
     long serverFileLimit;
 
     Report(BenchConfig cfg) {
@@ -125,6 +127,7 @@ final class Report {
         root.add("serverMicroArgs", toJson(serverMicroArgs));
         root.add("perf", perf);
         root.add("relayWar", toJson(relayWar));
+        root.add("relayVerifier", relayVerifier);
         root.add("reference", toJson(reference));
         root.add("disturbedPhases", toJson(disturbed));
         root.add("targets", targetsJson());
@@ -375,7 +378,8 @@ final class Report {
             t.append("Kernel:   ").append(machineDetail.get("memoryMonitor"))
                     .append(" (a pageout scheme stretches commits and the latency tail: docs/performance.md, after 6)\n");
         }
-        t.append("Relay:    Payara Micro, PostgreSQL ").append(pgLine()).append('\n');
+        t.append("Relay:    Payara Micro, PostgreSQL ").append(pgLine()).append("; signatures verified by ")
+                .append(relayVerifier).append('\n');
         t.append("WAR:      sha256 ").append(relayWar.get("sha256")).append('\n');
         t.append("JVM:      ").append(String.join(" ", serverJvmArgs)).append('\n');
         if (!serverMicroArgs.isEmpty()) {
@@ -386,7 +390,9 @@ final class Report {
                 .append(" envelope/s per participant, within the default limit of 20 per 10 s)\n");
         t.append("Reference, same run: ECDSA P-256 verify on one core: SunEC ")
                 .append(reference.get("sunEcVerifyPerSecOneCore")).append("/s, BouncyCastle ")
-                .append(reference.get("bouncyCastleVerifyPerSecOneCore")).append("/s; PostgreSQL ").append(reference.get("pgCommitsPerSecOneConnection"))
+                .append(reference.get("bouncyCastleVerifyPerSecOneCore")).append("/s, native (ACCP) ")
+                .append(reference.get("nativeVerifyPerSecOneCore")).append("/s; PostgreSQL ")
+                .append(reference.get("pgCommitsPerSecOneConnection"))
                 .append(" one-row commits/s on one connection\n\n");
         String head = String.format("%-20s %9s %9s %11s %8s %8s %8s %7s  %-30s%n", "phase", "offered/s",
                 "accepted/s", "delivered/s", "p50 ms", "p99 ms", "max ms", "errors",

@@ -42,6 +42,8 @@ final class BenchServer implements AutoCloseable {
     private final Map<String, String> relayConfig;
     private final String jvm;
     private Process process;
+    /** Where this server's part of the log begins: the file is appended to by every run in the same tree. */
+    private int logStart;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -68,10 +70,10 @@ final class BenchServer implements AutoCloseable {
         return dir.resolve("server.log");
     }
 
-    /** The rest of the server log's first line that contains {@code prefix}, or "not logged". */
+    /** The rest of this server's first log line that contains {@code prefix}, or "not logged". */
     String logged(String prefix) {
         String log = ProcStats.read(log().toString());
-        int at = log.indexOf(prefix);
+        int at = log.indexOf(prefix, logStart);
         if (at < 0) {
             return "not logged";
         }
@@ -82,6 +84,7 @@ final class BenchServer implements AutoCloseable {
     /** Starts the server with {@code nofile} as its wished open-file limit and waits until the relay answers. */
     BenchServer start(int nofile, List<String> jvmArgs, List<String> microArgs, Map<String, String> database)
             throws IOException, InterruptedException {
+        logStart = ProcStats.read(log().toString()).length();
         List<String> command = new ArrayList<>(List.of("/bin/sh", "-c",
                 // Raise the hard limit if we may (root with CAP_SYS_RESOURCE), then the soft one as far as allowed.
                 "ulimit -H -n " + nofile + " 2>/dev/null; ulimit -S -n " + nofile + " 2>/dev/null"

@@ -181,11 +181,19 @@ class RelayBench {
         }
         if (cfg.runs("knee")) {
             for (double step : cfg.kneeRates()) {
-                LoadPhase phase = runUndisturbed("knee " + (int) step + "/s", step, cfg.kneeSeconds(), members);
-                boolean good = phase.latency().p99() <= cfg.kneeP99LimitMs() && phase.errorCount() == 0
-                        && phase.acceptedPerSec() >= 0.9 * step;
-                say("knee step " + (int) step + "/s: " + describe(phase) + (good ? "" : "  <- past the knee"));
-                report.kneeSteps.add(phase);
+                // A step over the limit runs once more (bench.knee.retries): on a shared machine one stall of the
+                // host can push a 12 s step's p99 over the limit; a step past the knee fails again.
+                LoadPhase phase = null;
+                boolean good = false;
+                for (int attempt = 0; attempt <= cfg.kneeRetries() && !good; attempt++) {
+                    String name = "knee " + (int) step + "/s" + (attempt == 0 ? "" : " again");
+                    phase = runUndisturbed(name, step, cfg.kneeSeconds(), members);
+                    good = phase.latency().p99() <= cfg.kneeP99LimitMs() && phase.errorCount() == 0
+                            && phase.acceptedPerSec() >= 0.9 * step;
+                    say(name.replace("knee ", "knee step ") + ": " + describe(phase) + (good ? ""
+                            : attempt < cfg.kneeRetries() ? "  <- over the limit; once more" : "  <- past the knee"));
+                    report.kneeSteps.add(phase);
+                }
                 if (!good) {
                     report.kneeFirstBad = phase;
                     break;

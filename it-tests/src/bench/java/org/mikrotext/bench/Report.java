@@ -151,6 +151,7 @@ final class Report {
                 .add("warmupSeconds", cfg.warmupSeconds()).add("fanoutSeconds", cfg.fanoutSeconds())
                 .add("slowSeconds", cfg.slowSeconds()).add("kneeSeconds", cfg.kneeSeconds())
                 .add("kneeRates", toJson(cfg.kneeRates())).add("kneeP99LimitMs", cfg.kneeP99LimitMs())
+                .add("kneeRetries", cfg.kneeRetries())
                 .add("drainSeconds", cfg.drainSeconds()).add("stalledReceiveBuffer", cfg.stalledReceiveBuffer())
                 .add("connectionsTarget", cfg.connectionsTarget()).add("connectionsSteps", cfg.connectionsSteps())
                 .add("jfr", cfg.jfr()));
@@ -192,7 +193,8 @@ final class Report {
         }
         b.add("rule", "load rises step by step (envelopes/s offered by all participants together); a step is good "
                 + "while p99 <= " + cfg.kneeP99LimitMs() + " ms, there are no errors and >= 90% of the offered rate "
-                + "is accepted; the knee is the last good step");
+                + "is accepted; a step that is not good runs " + cfg.kneeRetries() + " more time(s) (\"again\" in "
+                + "kneeSteps) and is good if one of them is; the knee is the last good step");
         if (kneeFirstBad != null) {
             LoadPhase.Percentiles l = kneeFirstBad.latency();
             b.add("firstBadStep", Json.createObjectBuilder().add("offeredPerSec", kneeFirstBad.rate)

@@ -73,7 +73,8 @@ public final class EnvelopeSignatures {
     /** BouncyCastle's name for the JDK's {@code SHA256withECDSAinP1363Format}. */
     static final Verifier BOUNCY_CASTLE = new Verifier(new BouncyCastleProvider(), "SHA256withPLAIN-ECDSA");
 
-    private static volatile Verifier current = preferred(true);
+    /** Chosen by {@link #configure} at the relay's start; on first use if nothing chose before (tests, tools). */
+    private static volatile Verifier current;
 
     private EnvelopeSignatures() {
     }
@@ -83,13 +84,27 @@ public final class EnvelopeSignatures {
      * and it works here, else BouncyCastle.
      */
     public static void configure(boolean allowNative) {
-        current = preferred(allowNative);
-        LOG.log(Level.INFO, "Envelope signatures are verified by {0}", current.describe());
+        Verifier chosen = preferred(allowNative);
+        current = chosen;
+        LOG.log(Level.INFO, "Envelope signatures are verified by {0}", chosen.describe());
     }
 
     /** The provider now in use, by name and version. */
     public static String provider() {
-        return current.describe();
+        return current().describe();
+    }
+
+    private static Verifier current() {
+        Verifier chosen = current;
+        if (chosen == null) {
+            synchronized (EnvelopeSignatures.class) {
+                if (current == null) {
+                    current = preferred(true);
+                }
+                chosen = current;
+            }
+        }
+        return chosen;
     }
 
     /**
@@ -100,7 +115,7 @@ public final class EnvelopeSignatures {
      * @param key a key from {@link SigningKeys#parseSpki}
      */
     public static ECPublicKey verificationKey(ECPublicKey key) {
-        return current.key(key);
+        return current().key(key);
     }
 
     /**
@@ -112,7 +127,7 @@ public final class EnvelopeSignatures {
      *         a signature that is not 64 bytes, or an invalid signature
      */
     public static boolean verify(ECPublicKey key, byte[] signingInput, byte[] signatureP1363) {
-        return current.verify(key, signingInput, signatureP1363);
+        return current().verify(key, signingInput, signatureP1363);
     }
 
     static Verifier preferred(boolean allowNative) {

@@ -84,7 +84,7 @@ final class BenchServer implements AutoCloseable {
     /** Starts the server with {@code nofile} as its wished open-file limit and waits until the relay answers. */
     BenchServer start(int nofile, List<String> jvmArgs, List<String> microArgs, Map<String, String> database)
             throws IOException, InterruptedException {
-        logStart = ProcStats.read(log().toString()).length();
+        logStart = Files.exists(log()) ? (int) Files.size(log()) : 0;
         List<String> command = new ArrayList<>(List.of("/bin/sh", "-c",
                 // Raise the hard limit if we may (root with CAP_SYS_RESOURCE), then the soft one as far as allowed.
                 "ulimit -H -n " + nofile + " 2>/dev/null; ulimit -S -n " + nofile + " 2>/dev/null"
@@ -183,22 +183,22 @@ final class BenchServer implements AutoCloseable {
     }
 
     long heapUsed() throws IOException, InterruptedException {
-        return heapInfo(jcmd("GC.heap_info"))[1];
+        return heapUsed(jcmd("GC.heap_info"));
     }
 
-    /** Committed and used heap in bytes from {@code GC.heap_info}, whichever collector wrote it. */
-    static long[] heapInfo(String info) {
+    /** The heap in use, in bytes, from {@code GC.heap_info}, whichever collector wrote it. */
+    static long heapUsed(String info) {
         Matcher m = HEAP_TOTAL_USED.matcher(info);
         if (m.find()) {
-            return new long[] {bytes(m.group(1)), bytes(m.group(2))};
+            return bytes(m.group(2));
         }
         m = ZGC_USED_CAPACITY.matcher(info);
         if (m.find()) {
-            return new long[] {bytes(m.group(2)), bytes(m.group(1))};
+            return bytes(m.group(1));
         }
         m = SHENANDOAH_COMMITTED_USED.matcher(info);
         if (m.find()) {
-            return new long[] {bytes(m.group(1)), bytes(m.group(2))};
+            return bytes(m.group(2));
         }
         throw new IllegalStateException("Unexpected GC.heap_info output: " + info);
     }

@@ -88,14 +88,22 @@ final class Report {
     static String memoryMonitor() {
         String base = "/sys/kernel/mm/damon/admin/kdamonds/";
         List<String> on = new ArrayList<>();
-        for (int k = 0; !ProcStats.read(base + k + "/state").isEmpty(); k++) {
-            String dir = base + k + "/contexts/0/";
-            if (!"on".equals(ProcStats.read(base + k + "/state").trim())) {
+        for (int k = 0; ; k++) {
+            String state = ProcStats.read(base + k + "/state").trim();
+            if (state.isEmpty()) {
+                break;
+            }
+            if (!"on".equals(state)) {
                 continue;
             }
+            String dir = base + k + "/contexts/0/";
             List<String> actions = new ArrayList<>();
-            for (int i = 0; !ProcStats.read(dir + "schemes/" + i + "/action").isEmpty(); i++) {
-                actions.add(ProcStats.read(dir + "schemes/" + i + "/action").trim());
+            for (int i = 0; ; i++) {
+                String action = ProcStats.read(dir + "schemes/" + i + "/action").trim();
+                if (action.isEmpty()) {
+                    break;
+                }
+                actions.add(action);
             }
             String sample = ProcStats.read(dir + "monitoring_attrs/intervals/sample_us").trim();
             on.add(String.format("DAMON kdamond.%d on (%s, samples every %s ms, schemes: %s)", k,

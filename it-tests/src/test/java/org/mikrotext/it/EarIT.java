@@ -114,6 +114,8 @@ class EarIT {
             String log = Files.readString(server.serverLog());
             assertEquals(2, log.split("Envelope signatures are verified by AmazonCorrettoCryptoProvider", -1).length - 1,
                     "the native verifier was chosen at both deployments");
+            assertTrue(log.contains("WebSocket writes go from the relay's frames to the connection"),
+                    "Payara Server's output buffer of the socket was shrunk at the handshake");
             server.undeploy(APP);
 
             Duration stopped = server.stop();

@@ -125,6 +125,10 @@ class OperationsIT {
             assertTrue(log.contains("WebSocket frames are framed once per envelope and written to each socket as bytes"),
                     "ready-made frames");
             assertFalse(log.contains("WebSocket frames are framed by the container for each socket"));
+            // ...and go from those bytes to the connection, not through a fresh 8 KB container buffer per write.
+            assertTrue(log.contains("WebSocket writes go from the relay's frames to the connection"),
+                    "the container's output buffer was shrunk at the handshake");
+            assertFalse(log.contains("WebSocket writes go through the container's output buffer"));
             // Signatures are verified natively inside Payara, not by the pure-Java fallback.
             assertTrue(log.contains("Envelope signatures are verified by AmazonCorrettoCryptoProvider"),
                     "the native verifier loads in the application server");

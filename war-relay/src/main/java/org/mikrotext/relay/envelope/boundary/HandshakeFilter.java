@@ -23,7 +23,8 @@ import org.mikrotext.relay.problem.Problem;
  * whose {@code Origin} is present and not allowed is refused (403). Allowed are the relay's own origin (the request's
  * {@code Host}), {@code 127.0.0.1}, {@code localhost} and {@code [::1]} on any port, and the origins listed in
  * {@code mikrotext.ws.allowed-origins}. A missing {@code Origin} (not a browser) is allowed: the socket is
- * authenticated by token, never by cookie.
+ * authenticated by token, never by cookie. On Payara it also {@linkplain GrizzlyOutputBuffer shrinks} the container's
+ * output buffer of the connection before the upgrade, so that frames are written without a copy.
  */
 @WebFilter(urlPatterns = "/ws/*", asyncSupported = true)
 public class HandshakeFilter extends HttpFilter {
@@ -54,6 +55,9 @@ public class HandshakeFilter extends HttpFilter {
             response.setHeader("Retry-After", Long.toString(limited.retryAfterSeconds()));
             response.sendError(429);
             return;
+        }
+        if ("websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+            GrizzlyOutputBuffer.shrink(response);
         }
         chain.doFilter(request, response);
     }

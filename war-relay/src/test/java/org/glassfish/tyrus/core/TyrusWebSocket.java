@@ -12,6 +12,9 @@ public class TyrusWebSocket {
     public final List<byte[]> written = new ArrayList<>();
     public boolean connected = true;
     public RuntimeException failWith;
+    /** As Tyrus when the connection cannot take more now: the buffer itself is kept and written later. */
+    public final List<ByteBuffer> queued = new ArrayList<>();
+    public boolean notReady;
 
     /** As Tyrus: refuses when the socket is no longer connected, else writes the bytes as they are. */
     public Future<Object> sendRawFrame(ByteBuffer frame) {
@@ -21,6 +24,10 @@ public class TyrusWebSocket {
         CompletableFuture<Object> done = new CompletableFuture<>();
         if (failWith != null) {
             done.completeExceptionally(failWith);
+            return done;
+        }
+        if (notReady) {
+            queued.add(frame);
             return done;
         }
         byte[] bytes = new byte[frame.remaining()];

@@ -61,7 +61,13 @@ final class TyrusRawFrames {
         public void write(WireFrame frame, SendHandler done) {
             SendResult result;
             try {
-                result = resultOf((Future<?>) send.invoke(webSocket, frame.wire()));
+                Future<?> written = (Future<?>) send.invoke(webSocket, frame.wire());
+                if (written.isDone()) {
+                    // Tyrus wrote it on this thread: Grizzly has put the bytes on the wire or copied the rest into
+                    // its queue. Where Tyrus queued the buffer itself (the socket was not ready), it keeps the bytes.
+                    frame.bytesTaken();
+                }
+                result = resultOf(written);
             } catch (InvocationTargetException e) {
                 result = new SendResult(e.getCause());
             } catch (IllegalAccessException | RuntimeException e) {

@@ -3,10 +3,13 @@ package org.mikrotext.relay.envelope.boundary;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.websocket.Extension;
 import jakarta.websocket.SendResult;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.glassfish.tyrus.core.TyrusRemoteEndpoint;
@@ -33,6 +36,32 @@ class TyrusRawFramesTest {
         assertArrayEquals(expected, first.written.get(0));
         assertArrayEquals(expected, second.written.get(0));
         assertTrue(results.stream().allMatch(SendResult::isOK));
+    }
+
+    @Test
+    void joinedBytesAreReusedOnlyAfterTyrusWroteThemAndNeverWhileItKeepsThem() {
+        TyrusWebSocket slow = new TyrusWebSocket();
+        slow.notReady = true;
+        WireFrame queued = WireFrame.joined(List.of(WireFrame.text("{\"room\":\"a\"}"), WireFrame.text("{\"n\":1}")));
+        byte[] queuedBytes = copy(queued.wire());
+        TyrusRawFrames.writer(session(slow, List.of())).write(queued, results::add);
+
+        TyrusWebSocket fast = new TyrusWebSocket();
+        WireFrame written = WireFrame.joined(List.of(WireFrame.text("{\"room\":\"b\"}"), WireFrame.text("{\"n\":2}")));
+        assertNotSame(queued.wire().array(), written.wire().array(), "the kept bytes are not lent again");
+        TyrusRawFrames.writer(session(fast, List.of())).write(written, results::add);
+        WireFrame next = WireFrame.joined(List.of(WireFrame.text("{\"room\":\"c\"}"), WireFrame.text("{\"n\":3}")));
+        assertSame(written.wire().array(), next.wire().array(), "written bytes are reused");
+
+        assertArrayEquals(queuedBytes, copy(slow.queued.get(0)), "what Tyrus kept is what was queued");
+        assertTrue(results.stream().allMatch(SendResult::isOK));
+        next.bytesTaken();
+    }
+
+    private static byte[] copy(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.duplicate().get(out);
+        return out;
     }
 
     @Test

@@ -2,9 +2,13 @@ package org.mikrotext.relay.envelope.control;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 class WireFrameTest {
@@ -48,6 +52,68 @@ class WireFrameTest {
         assertEquals(0, second.position());
         assertEquals(2 + 9, second.remaining());
         assertArrayEquals(first.array(), second.array());
+    }
+
+    @Test
+    void joinedFramesAreTheFramesOneAfterTheOtherAndNothingMore() {
+        WireFrame a = WireFrame.text("{\"seq\":1}");
+        WireFrame b = WireFrame.text("x".repeat(300));
+        WireFrame joined = WireFrame.joined(List.of(a, b));
+
+        assertEquals(a.length() + b.length(), joined.length());
+        assertEquals(bytes(a.wire()).length + bytes(b.wire()).length, joined.wire().remaining());
+        assertArrayEquals(concat(bytes(a.wire()), bytes(b.wire())), bytes(joined.wire()));
+        joined.bytesTaken();
+    }
+
+    @Test
+    void aThreadBuildsItsNextJoinedFramesInTheArrayWhoseBytesWereTaken() {
+        WireFrame first = WireFrame.joined(List.of(WireFrame.text("{\"n\":1}"), WireFrame.text("{\"n\":2}")));
+        byte[] array = first.wire().array();
+        first.bytesTaken();
+
+        WireFrame second = WireFrame.joined(List.of(WireFrame.text("{\"n\":3}"), WireFrame.text("{\"n\":4}")));
+        assertSame(array, second.wire().array(), "reused");
+        assertArrayEquals(concat(bytes(WireFrame.text("{\"n\":3}").wire()), bytes(WireFrame.text("{\"n\":4}").wire())),
+                bytes(second.wire()));
+        second.bytesTaken();
+    }
+
+    @Test
+    void bytesNotTakenAreNeverOverwritten() throws Exception {
+        WireFrame kept = WireFrame.joined(List.of(WireFrame.text("{\"kept\":1}"), WireFrame.text("{\"kept\":2}")));
+        byte[] before = bytes(kept.wire());
+
+        WireFrame next = WireFrame.joined(List.of(WireFrame.text("{\"next\":1}"), WireFrame.text("{\"next\":2}")));
+        assertNotSame(kept.wire().array(), next.wire().array());
+        next.bytesTaken();
+        // Another thread saying the bytes are taken gives nothing back to this one.
+        CompletableFuture.runAsync(kept::bytesTaken).get();
+        WireFrame third = WireFrame.joined(List.of(WireFrame.text("{\"third\":1}"), WireFrame.text("{\"n\":2}")));
+        assertNotSame(kept.wire().array(), third.wire().array());
+
+        assertArrayEquals(before, bytes(kept.wire()), "the kept frame's bytes are as they were");
+    }
+
+    @Test
+    void joinedFramesLargerThanTheReusedArrayGetTheirOwn() {
+        String big = "x".repeat(WireFrame.MAX_REUSED);
+        WireFrame joined = WireFrame.joined(List.of(WireFrame.text(big), WireFrame.text("{}")));
+        assertEquals(joined.wire().remaining(), joined.wire().array().length);
+        assertEquals(big.length() + 2, joined.length());
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.get(out);
+        return out;
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = new byte[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     /** The payload length as a client reads it (RFC 6455 section 5.2). */

@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
+import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,17 +23,24 @@ import org.mikrotext.store.boundary.RoomStore.Appended;
 import org.mikrotext.store.boundary.StoreException.Reason;
 import org.mikrotext.store.entity.SignedEnvelope;
 
-/** The group commit's SQL against the real schema (Flyway migrations), on H2 in PostgreSQL mode. */
-class EnvelopeBatchTest {
+/**
+ * The group commit's SQL against the real schema (Flyway migrations), on each database the relay runs on: H2 in
+ * PostgreSQL mode ({@link EnvelopeBatchH2Test}) and PostgreSQL ({@link EnvelopeBatchPostgresTest}), both reached
+ * through the relay's own {@link SwitchingDataSource}.
+ */
+abstract class EnvelopeBatchTest {
 
-    private static final long NOW = 1_800_000_000L;
-    private Connection connection;
+    static final long NOW = 1_800_000_000L;
+    Connection connection;
+
+    /** An empty database of its own for one test. */
+    abstract DataSource freshDatabase() throws SQLException;
 
     @BeforeEach
     void schema() throws SQLException {
-        String url = "jdbc:h2:mem:" + UUID.randomUUID() + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1";
-        Flyway.configure().dataSource(url, "sa", "").load().migrate();
-        connection = DriverManager.getConnection(url, "sa", "");
+        DataSource database = freshDatabase();
+        Flyway.configure().dataSource(database).load().migrate();
+        connection = database.getConnection();
         try (Statement sql = connection.createStatement()) {
             sql.execute("INSERT INTO rooms VALUES ('room-a', 1, 0, 0, " + (NOW + 60) + ")");
             sql.execute("INSERT INTO rooms VALUES ('room-b', 2, 7, 0, " + (NOW + 60) + ")");
@@ -125,6 +132,26 @@ class EnvelopeBatchTest {
     }
 
     @Test
+    void aFullBatchIsStoredWholeAndInOrder() throws SQLException {
+        List<Append> appends = new ArrayList<>();
+        for (int i = 0; i < 37; i++) {
+            appends.add(i % 3 == 0 ? append("room-b", "bob", 2, i) : append("room-a", "alice", 1, i));
+        }
+        List<Appended> outcomes = EnvelopeBatch.appendAll(connection, appends, NOW, 100);
+        assertTrue(outcomes.stream().allMatch(outcome -> outcome.refused() == null), String.valueOf(outcomes));
+        assertEquals(24, lastSeq("room-a"));
+        assertEquals(7 + 13, lastSeq("room-b"));
+        assertEquals(37, rows().size());
+        try (Statement sql = connection.createStatement();
+             ResultSet row = sql.executeQuery("SELECT chain_index, sender_id FROM envelopes "
+                     + "WHERE room_id = 'room-a' AND seq = 24")) {
+            row.next();
+            assertEquals(35, row.getInt(1), "the last of room-a's envelopes in the batch");
+            assertEquals("alice", row.getString(2));
+        }
+    }
+
+    @Test
     void aReplayRollsTheWholeBatchBack() throws SQLException {
         EnvelopeBatch.appendAll(connection, List.of(append("room-a", "alice", 1, 0)), NOW, 100);
         SQLException replay = assertThrows(SQLException.class, () -> EnvelopeBatch.appendAll(connection,
@@ -168,16 +195,25 @@ class EnvelopeBatchTest {
         return false;
     }
 
-    private static Append append(String roomId, String senderId, int keyVersion, int chainIndex) {
+    static Append append(String roomId, String senderId, int keyVersion, int chainIndex) {
         byte[] checkpoint = chainIndex % 16 == 0 ? new byte[] {9, 9} : null;
         return new Append(roomId, senderId, new SignedEnvelope(keyVersion, new byte[] {1, 2, 3}, chainIndex,
                 checkpoint, new byte[12], new byte[] {4, 5}, new byte[64]));
     }
 
     private static void participant(Statement sql, String id, String roomId, Long leftAt) throws SQLException {
-        sql.execute("INSERT INTO participants (id, room_id, pseudonym, signing_key, exchange_key, role, token_hash, "
-                + "joined_at, left_at) VALUES ('" + id + "', '" + roomId + "', '" + id + "', X'01', X'02', 'MEMBER', "
-                + (leftAt == null ? "'" + id + "-token'" : "NULL") + ", 0, " + leftAt + ")");
+        try (PreparedStatement insert = sql.getConnection().prepareStatement("INSERT INTO participants (id, room_id, "
+                + "pseudonym, signing_key, exchange_key, role, token_hash, joined_at, left_at) "
+                + "VALUES (?, ?, ?, ?, ?, 'MEMBER', ?, 0, ?)")) {
+            insert.setString(1, id);
+            insert.setString(2, roomId);
+            insert.setString(3, id);
+            insert.setBytes(4, new byte[] {1});
+            insert.setBytes(5, new byte[] {2});
+            insert.setString(6, leftAt == null ? id + "-token" : null);
+            insert.setObject(7, leftAt, java.sql.Types.BIGINT);
+            insert.executeUpdate();
+        }
     }
 
     private List<String> rows() throws SQLException {

@@ -48,7 +48,8 @@ public final class EnvelopeBatch {
      * For this transaction only: every statement of a group commit finds its rows by key, but with few rooms (a
      * relay's usual state) PostgreSQL plans sequential scans of {@code rooms} and {@code participants}, dead row
      * versions included, for the row locks, the senders, the room advance and the foreign-key check of every inserted
-     * envelope. Index scans instead cost PostgreSQL 28-39 % less CPU per envelope (docs/performance.md, after 8).
+     * envelope. With index scans PostgreSQL spends about a third less CPU per envelope in batches of 20, for one more
+     * round trip per transaction (docs/performance.md, after 8).
      */
     private static final String INDEXES_ONLY = "SET LOCAL enable_seqscan = off";
 

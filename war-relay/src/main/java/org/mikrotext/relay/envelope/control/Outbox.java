@@ -183,7 +183,10 @@ public class Outbox {
 
     /**
      * The next item to send if nothing is being sent now, else null: a ping mark, or the frames queued one after the
-     * other up to the next mark, joined into one write where the writer takes joined frames.
+     * other up to the next mark, joined into one write where the writer takes joined frames. A single frame is
+     * "joined" too, that is copied into the thread's reusable array: Grizzly keeps a reference to the array of the
+     * last write it took without copying, so a socket's own frame (its {@code ready}, say) would otherwise stay on
+     * the heap for as long as the socket is idle (docs/performance.md, after 8).
      */
     private Object nextLocked() {
         if (sending || held || queue.isEmpty()) {
@@ -191,7 +194,7 @@ public class Outbox {
         }
         sending = true;
         Object first = queue.poll();
-        if (!(first instanceof WireFrame frame) || !(queue.peek() instanceof WireFrame) || !writer.joinsFrames()) {
+        if (!(first instanceof WireFrame frame) || !writer.joinsFrames()) {
             return first;
         }
         List<WireFrame> run = new ArrayList<>();

@@ -67,9 +67,9 @@ public final class WireFrame {
     }
 
     /**
-     * Several frames, one after the other, to go out in one write; it has bytes only, no {@link #text()}. Up to
-     * {@link #MAX_REUSED} bytes they are built in this thread's reusable array, lent to this frame until
-     * {@link #bytesTaken()}.
+     * Several frames (or one), one after the other, to go out in one write; it has bytes only, no {@link #text()}. Up
+     * to {@link #MAX_REUSED} bytes they are built in this thread's reusable array, lent to this frame until
+     * {@link #bytesTaken()}; a single larger frame is returned as it is.
      */
     public static WireFrame joined(List<WireFrame> frames) {
         int size = 0;
@@ -88,6 +88,8 @@ public final class WireFrame {
                 joined = new byte[Math.min(MAX_REUSED, Math.max(MIN_REUSED, Integer.highestOneBit(size - 1) << 1))];
             }
             lender = Thread.currentThread();
+        } else if (frames.size() == 1) {
+            return frames.get(0); // too large to reuse an array for: a copy would only cost
         } else {
             joined = new byte[size];
         }

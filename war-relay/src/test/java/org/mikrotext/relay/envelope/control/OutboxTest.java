@@ -2,6 +2,7 @@ package org.mikrotext.relay.envelope.control;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.websocket.SendHandler;
@@ -55,6 +56,37 @@ class OutboxTest {
 
         a.offer("{\"type\":\"pong\"}");
         assertEquals(2, socket.written.size(), "after the batch, frames leave at once again");
+    }
+
+    @Test
+    void aSingleFrameLeavesFromTheThreadsReusedArrayNotFromItsOwn() {
+        List<WireFrame> written = new ArrayList<>();
+        FrameWriter raw = new FrameWriter() {
+            @Override
+            public void write(WireFrame frame, SendHandler done) {
+                written.add(frame);
+                done.onResult(new SendResult());
+            }
+
+            @Override
+            public boolean joinsFrames() {
+                return true;
+            }
+        };
+        WireFrame ready = WireFrame.text("{\"type\":\"ready\",\"seq\":0}");
+        new Outbox(session, raw, "p", FAR, INLINE).offer(ready);
+
+        assertEquals(1, written.size());
+        assertNotSame(ready.wire().array(), written.get(0).wire().array(),
+                "the container keeps the array of a socket's last write: it must not be the socket's own frame");
+        assertEquals(List.of("{\"type\":\"ready\",\"seq\":0}"), texts(List.of(bytesOf(written.get(0)))));
+    }
+
+    private static byte[] bytesOf(WireFrame frame) {
+        ByteBuffer wire = frame.wire();
+        byte[] out = new byte[wire.remaining()];
+        wire.get(out);
+        return out;
     }
 
     @Test

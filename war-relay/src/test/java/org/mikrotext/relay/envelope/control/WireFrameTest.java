@@ -101,6 +101,18 @@ class WireFrameTest {
         WireFrame joined = WireFrame.joined(List.of(WireFrame.text(big), WireFrame.text("{}")));
         assertEquals(joined.wire().remaining(), joined.wire().array().length);
         assertEquals(big.length() + 2, joined.length());
+        WireFrame alone = WireFrame.text(big);
+        assertSame(alone, WireFrame.joined(List.of(alone)), "a single large frame is not copied");
+    }
+
+    @Test
+    void aSingleFrameIsCopiedIntoTheReusedArray() {
+        WireFrame ready = WireFrame.text("{\"type\":\"ready\",\"pad\":\"" + "x".repeat(900) + "\"}");
+        WireFrame copy = WireFrame.joined(List.of(ready));
+        assertNotSame(ready.wire().array(), copy.wire().array());
+        assertArrayEquals(bytes(ready.wire()), bytes(copy.wire()));
+        assertEquals(ready.length(), copy.length());
+        copy.bytesTaken();
     }
 
     private static byte[] bytes(ByteBuffer buffer) {

@@ -16,7 +16,9 @@ record BenchConfig(
         Set<String> scenarios,
         int rooms, int participantsPerRoom, double ratePerParticipant, int textBytes,
         int warmupSeconds, int fanoutSeconds, int slowSeconds, int kneeSeconds, List<Double> kneeRates,
-        double kneeP99LimitMs, int kneeRetries, int drainSeconds, int stalledReceiveBuffer,
+        double kneeP99LimitMs, int kneeRetries,
+        int deliveriesRooms, int deliveriesParticipantsPerRoom, List<Double> deliveriesRates,
+        int drainSeconds, int stalledReceiveBuffer,
         int connectionsTarget, int connectionsSteps, int connectionsPerRoom, int connectionsSocketsPerParticipant,
         int connectionsInFlight,
         double quietOtherCores, int quietMaxWaitSeconds,
@@ -43,24 +45,24 @@ record BenchConfig(
                 relay.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
             }
         }
-        List<Double> rates = new ArrayList<>();
-        for (String r : prop("bench.knee.rates",
-                "50,100,150,200,250,300,350,400,500,600,800,1000,1500,2000,2500,3000,4000,5000,6000,8000,10000").split(",")) {
-            rates.add(Double.parseDouble(r.trim()));
-        }
+        List<Double> rates = rates(prop("bench.knee.rates",
+                "50,100,150,200,250,300,350,400,500,600,800,1000,1500,2000,2500,3000,4000,5000,6000,8000,10000"));
         List<String> jvmArgs = words(prop("bench.server.jvmArgs", DEFAULT_SERVER_JVM_ARGS));
         String dbUrl = prop("bench.db.url", "");
         if (dbUrl.isBlank()) {
             dbUrl = null;
         }
         return new BenchConfig(
-                new LinkedHashSet<>(Arrays.asList(prop("bench.scenarios", "fanout,slowConsumer,knee,connections")
+                new LinkedHashSet<>(Arrays.asList(prop("bench.scenarios",
+                        "fanout,slowConsumer,knee,deliveries,connections")
                         .split("\\s*,\\s*"))),
                 intProp("bench.rooms", 100), intProp("bench.participantsPerRoom", 5),
                 Double.parseDouble(prop("bench.ratePerParticipant", "0.2")), intProp("bench.textBytes", 120),
                 intProp("bench.warmup.seconds", 40), intProp("bench.fanout.seconds", 30),
                 intProp("bench.slow.seconds", 30), intProp("bench.knee.seconds", 12), rates,
                 Double.parseDouble(prop("bench.knee.p99LimitMs", "100")), intProp("bench.knee.retries", 1),
+                intProp("bench.deliveries.rooms", 50), intProp("bench.deliveries.participantsPerRoom", 11),
+                rates(prop("bench.deliveries.rates", "1000,2000,3000,3500,4000,4500,5000,6000")),
                 intProp("bench.drain.seconds", 10),
                 intProp("bench.slow.receiveBuffer", 4096),
                 intProp("bench.connections.target", 20000), intProp("bench.connections.steps", 5),
@@ -91,6 +93,14 @@ record BenchConfig(
         String v = System.getProperty(name);
         // An unset ${env.X} in the profile arrives literally: treat it as not given.
         return v == null || v.isBlank() || v.startsWith("${") ? fallback : v.trim();
+    }
+
+    private static List<Double> rates(String list) {
+        List<Double> rates = new ArrayList<>();
+        for (String r : list.split(",")) {
+            rates.add(Double.parseDouble(r.trim()));
+        }
+        return rates;
     }
 
     private static List<String> words(String text) {

@@ -96,6 +96,8 @@ final class LoadPhase {
     ProcStats.CpuUse cpu;
     double serverAccepted = -1;
     double serverDelivered = -1;
+    /** The relay's write system calls over the same window as its metrics (sockets, database, log), or -1. */
+    double relayWriteCalls = -1;
     /** The relay's group commits between the metrics read before and after the phase, and their time. */
     double groupCommits = -1;
     double storeSeconds;
@@ -167,7 +169,9 @@ final class LoadPhase {
                         + "(p99 %.1f ms, longest batch %.0f ms)",
                 groupCommits / metricsSeconds, serverAccepted / groupCommits, 1000 * storeSeconds / groupCommits,
                 millis(storeP99Seconds), millis(storeMaxSeconds), 100 * storeSeconds / metricsSeconds,
-                100 * publishSeconds / metricsSeconds, millis(publishP99Seconds), millis(publishMaxSeconds));
+                100 * publishSeconds / metricsSeconds, millis(publishP99Seconds), millis(publishMaxSeconds))
+                + (relayWriteCalls < 0 || serverAccepted <= 0 ? "" : String.format("; %.1f write calls per envelope",
+                relayWriteCalls / serverAccepted));
     }
 
     /** Payara reports a timer's sum in seconds but its maximum (and quantiles) in nanoseconds; either way, in ms. */

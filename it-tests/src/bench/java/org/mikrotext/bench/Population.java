@@ -56,7 +56,7 @@ final class Population {
         volatile boolean live;
         volatile long lastSeq;
         volatile boolean stalled;
-        final SenderChain[] chains = new SenderChain[64];
+        final SenderChain[] chains = new SenderChain[128];
 
         Member(Room room, int index, String participantId, String token, KeyPair signing, byte[] roomKey) {
             this.room = room;

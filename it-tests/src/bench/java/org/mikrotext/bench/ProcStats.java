@@ -54,6 +54,16 @@ final class ProcStats {
     }
 
     /** utime + stime of a process (all its threads), in ticks; 0 if it is gone. */
+    /** The write system calls the process has made ({@code syscw} in {@code /proc/PID/io}), or -1 if unreadable. */
+    static long writeCalls(long pid) {
+        for (String line : read("/proc/" + pid + "/io").split("\n")) {
+            if (line.startsWith("syscw:")) {
+                return Long.parseLong(line.substring(6).trim());
+            }
+        }
+        return -1;
+    }
+
     static long cpuTicks(long pid) {
         String stat = read("/proc/" + pid + "/stat");
         int close = stat.lastIndexOf(')');

@@ -49,7 +49,7 @@ class RelayBench {
 
     private final BenchConfig cfg = BenchConfig.load();
     private final Map<String, SenderChain> chains = new ConcurrentHashMap<>();
-    private final LoadPhase[] phases = new LoadPhase[64];
+    private final LoadPhase[] phases = new LoadPhase[128];
     private final StringBuilder log = new StringBuilder();
     private final List<String> disturbed = new ArrayList<>();
     private volatile LoadPhase current;
@@ -110,6 +110,11 @@ class RelayBench {
             ws = new WsClient("127.0.0.1", server.port(), cfg.loops());
             if (cfg.runs("fanout") || cfg.runs("slowConsumer") || cfg.runs("knee")) {
                 loadScenarios(report);
+            }
+            if (cfg.runs("deliveries")) {
+                deliveriesScenario(report);
+            }
+            if (cfg.runs("fanout") || cfg.runs("slowConsumer") || cfg.runs("knee") || cfg.runs("deliveries")) {
                 report.pgTables = pgTableStats(db);
             }
             if (cfg.runs("connections")) {
@@ -180,26 +185,7 @@ class RelayBench {
             report.slow = slow;
         }
         if (cfg.runs("knee")) {
-            for (double step : cfg.kneeRates()) {
-                // A step over the limit runs once more (bench.knee.retries): on a shared machine one stall of the
-                // host can push a 12 s step's p99 over the limit; a step past the knee fails again.
-                LoadPhase phase = null;
-                boolean good = false;
-                for (int attempt = 0; attempt <= cfg.kneeRetries() && !good; attempt++) {
-                    String name = "knee " + (int) step + "/s" + (attempt == 0 ? "" : " again");
-                    phase = runUndisturbed(name, step, cfg.kneeSeconds(), members);
-                    good = phase.latency().p99() <= cfg.kneeP99LimitMs() && phase.errorCount() == 0
-                            && phase.acceptedPerSec() >= 0.9 * step;
-                    say(name.replace("knee ", "knee step ") + ": " + describe(phase) + (good ? ""
-                            : attempt < cfg.kneeRetries() ? "  <- over the limit; once more" : "  <- past the knee"));
-                    report.kneeSteps.add(phase);
-                }
-                if (!good) {
-                    report.kneeFirstBad = phase;
-                    break;
-                }
-                report.kneeLastGood = phase;
-            }
+            searchKnee(report.knee, "knee ", cfg.kneeRates(), members);
         }
         report.heapAfterGc.put("after the load phases", server.heapUsedAfterGc());
         Files.writeString(OUT.resolve("class-histogram-after-load.txt"), server.jcmd("GC.class_histogram"));
@@ -212,8 +198,8 @@ class RelayBench {
                 say("profile fanout (JFR and thread dumps on): " + describe(profiledFanout));
                 report.profiledFanout = profiledFanout;
             }
-            LoadPhase sat = report.kneeFirstBad != null ? report.kneeFirstBad
-                    : !report.kneeSteps.isEmpty() ? report.kneeSteps.get(report.kneeSteps.size() - 1) : null;
+            LoadPhase sat = report.knee.firstBad != null ? report.knee.firstBad
+                    : !report.knee.steps.isEmpty() ? report.knee.steps.get(report.knee.steps.size() - 1) : null;
             if (sat != null) {
                 LoadPhase profiled = runPhase("profile " + (int) sat.rate + "/s", sat.rate, cfg.profileSeconds(),
                         members, true, true);
@@ -221,6 +207,62 @@ class RelayBench {
                 report.profiled = profiled;
             }
         }
+        closeAll(members);
+    }
+
+    /**
+     * Raises the load step by step over {@code members} until a step is not good (p99 over the limit, errors, or
+     * under 90 % of the offered rate accepted); a step that is not good runs once more ({@code bench.knee.retries}),
+     * since on a shared machine one stall of the host can push a 12 s step's p99 over the limit.
+     */
+    private void searchKnee(Report.Knee knee, String prefix, List<Double> rates, List<Population.Member> members)
+            throws Exception {
+        knee.rooms = (int) members.stream().map(m -> m.room).distinct().count();
+        knee.participantsPerRoom = members.get(0).room.members.size();
+        for (double step : rates) {
+            LoadPhase phase = null;
+            boolean good = false;
+            for (int attempt = 0; attempt <= cfg.kneeRetries() && !good; attempt++) {
+                String name = prefix + (int) step + "/s" + (attempt == 0 ? "" : " again");
+                phase = runUndisturbed(name, step, cfg.kneeSeconds(), members);
+                good = phase.latency().p99() <= cfg.kneeP99LimitMs() && phase.errorCount() == 0
+                        && phase.acceptedPerSec() >= 0.9 * step;
+                say(prefix + "step " + name.substring(prefix.length()) + ": " + describe(phase) + (good ? ""
+                        : attempt < cfg.kneeRetries() ? "  <- over the limit; once more" : "  <- past the knee"));
+                knee.steps.add(phase);
+            }
+            if (!good) {
+                knee.firstBad = phase;
+                return;
+            }
+            knee.lastGood = phase;
+        }
+    }
+
+    /**
+     * The knee again in wider rooms ({@code bench.deliveries.*}, 50 rooms of 11 by default): in rooms of n every
+     * envelope makes n - 1 deliveries, so this search measures how many deliveries per second the relay makes, which
+     * rooms of 5 cannot show. Its own participants, sockets and a short warm-up at the first rate (not reported).
+     */
+    private void deliveriesScenario(Report report) throws Exception {
+        int n = cfg.deliveriesRooms() * cfg.deliveriesParticipantsPerRoom();
+        say("Preparing " + cfg.deliveriesRooms() + " rooms x " + cfg.deliveriesParticipantsPerRoom()
+                + " participants for the wide knee (" + n + " signing keys)");
+        long t = System.nanoTime();
+        KeyPair[] keys = parallel(n, i -> Mtx1.p256()).toArray(new KeyPair[0]);
+        int firstRoom = 2_000_000;
+        int firstKey = firstRoom * cfg.deliveriesParticipantsPerRoom();
+        List<Population.Room> rooms = Population.create(api, firstRoom, cfg.deliveriesRooms(),
+                cfg.deliveriesParticipantsPerRoom(), i -> keys[i - firstKey], Mtx1.p256(), 8);
+        List<Population.Member> members = new ArrayList<>();
+        rooms.forEach(r -> members.addAll(r.members));
+        connect(members);
+        say(String.format("  %d participants joined and live in %.1f s", members.size(),
+                (System.nanoTime() - t) / 1e9));
+        double first = cfg.deliveriesRates().get(0);
+        LoadPhase warm = runPhase("wide warm-up", first, Math.max(10, cfg.warmupSeconds() / 2), members, false);
+        say("wide warm-up: " + describe(warm));
+        searchKnee(report.deliveries, "wide ", cfg.deliveriesRates(), members);
         closeAll(members);
     }
 
@@ -323,7 +365,8 @@ class RelayBench {
         if (number >= phases.length) {
             throw new IllegalStateException("More than " + (phases.length - 1) + " load phases; use fewer knee rates");
         }
-        LoadPhase phase = new LoadPhase(name, number, rate, seconds, cfg.rooms(), cfg.participantsPerRoom());
+        LoadPhase phase = new LoadPhase(name, number, rate, seconds,
+                (int) senders.stream().map(m -> m.room).distinct().count(), senders.get(0).room.members.size());
         phases[number] = phase;
         long total = Math.round(rate * seconds);
         int perSender = (int) ((total + senders.size() - 1) / senders.size()) + 1;
@@ -344,6 +387,7 @@ class RelayBench {
         Collections.shuffle(order, new Random(number));
         settle(name);
         Map<String, Double> before = server.metrics();
+        long writesBefore = ProcStats.writeCalls(server.pid());
         long metricsFrom = System.nanoTime();
         long loadGeneratorGc = gcMillis();
         if (profile) {
@@ -422,7 +466,9 @@ class RelayBench {
         phase.finished = true;
         current = null;
         Map<String, Double> after = server.metrics();
+        long writesAfter = ProcStats.writeCalls(server.pid());
         phase.metricsSeconds = (System.nanoTime() - metricsFrom) / 1e9;
+        phase.relayWriteCalls = writesBefore < 0 || writesAfter < 0 ? -1 : writesAfter - writesBefore;
         phase.loadGeneratorGcMillis = gcMillis() - loadGeneratorGc;
         phase.groupCommits = BenchServer.metric(after, "mikrotext_envelopes_store_seconds_count")
                 - BenchServer.metric(before, "mikrotext_envelopes_store_seconds_count");

@@ -21,9 +21,10 @@ final class Report {
     final Map<String, Object> machineDetail = machine();
     LoadPhase fanout;
     LoadPhase slow;
-    final List<LoadPhase> kneeSteps = new ArrayList<>();
-    LoadPhase kneeLastGood;
-    LoadPhase kneeFirstBad;
+    /** The knee in the fan-out topology (rooms of {@code bench.participantsPerRoom}). */
+    final Knee knee = new Knee("knee");
+    /** The knee again in wider rooms ({@code bench.deliveries.*}): how many deliveries per second the relay makes. */
+    final Knee deliveries = new Knee("wide knee");
     LoadPhase profiled;
     LoadPhase profiledFanout;
     final Map<String, Object> heapAfterGc = new LinkedHashMap<>();
@@ -45,6 +46,32 @@ final class Report {
 
     Report(BenchConfig cfg) {
         this.cfg = cfg;
+    }
+
+    /** One search for the knee: its steps in order, the last good step and the first that was not good. */
+    static final class Knee {
+        final String label;
+        final List<LoadPhase> steps = new ArrayList<>();
+        LoadPhase lastGood;
+        LoadPhase firstBad;
+        int rooms;
+        int participantsPerRoom;
+
+        Knee(String label) {
+            this.label = label;
+        }
+
+        double acceptedPerSec() {
+            return lastGood == null ? 0 : lastGood.acceptedPerSec();
+        }
+
+        double deliveredPerSec() {
+            return lastGood == null ? 0 : lastGood.deliveredPerSec();
+        }
+
+        String mark(LoadPhase p) {
+            return p == lastGood ? " <= " + label : p == firstBad ? " (past the " + label + ")" : "";
+        }
     }
 
     String machineLine() {
@@ -120,7 +147,7 @@ final class Report {
         JsonObjectBuilder root = Json.createObjectBuilder();
         root.add("machine", machineLine());
         root.add("fanout", fanoutJson());
-        root.add("knee", kneeJson());
+        root.add("knee", kneeJson(knee));
         root.add("connections", connectionsJson());
         root.add("slowConsumer", slowJson());
         root.add("command", cfg.command());
@@ -139,7 +166,12 @@ final class Report {
         root.add("reference", toJson(reference));
         root.add("disturbedPhases", toJson(disturbed));
         root.add("targets", targetsJson());
-        root.add("kneeSteps", phasesJson(kneeSteps));
+        root.add("kneeSteps", phasesJson(knee.steps));
+        JsonObjectBuilder wide = Json.createObjectBuilder(kneeJson(deliveries));
+        wide.add("why", "the same search in wider rooms: a room of n participants makes n - 1 deliveries per "
+                + "envelope, so rooms of 5 (the knee above) cannot show 50,000 deliveries/s below 12,500 envelopes/s");
+        root.add("deliveries", wide);
+        root.add("deliveriesSteps", phasesJson(deliveries.steps));
         List<LoadPhase> profiles = new ArrayList<>();
         if (profiled != null) {
             profiles.add(profiled);
@@ -160,6 +192,9 @@ final class Report {
                 .add("slowSeconds", cfg.slowSeconds()).add("kneeSeconds", cfg.kneeSeconds())
                 .add("kneeRates", toJson(cfg.kneeRates())).add("kneeP99LimitMs", cfg.kneeP99LimitMs())
                 .add("kneeRetries", cfg.kneeRetries())
+                .add("deliveriesRooms", cfg.deliveriesRooms())
+                .add("deliveriesParticipantsPerRoom", cfg.deliveriesParticipantsPerRoom())
+                .add("deliveriesRates", toJson(cfg.deliveriesRates()))
                 .add("drainSeconds", cfg.drainSeconds()).add("stalledReceiveBuffer", cfg.stalledReceiveBuffer())
                 .add("connectionsTarget", cfg.connectionsTarget()).add("connectionsSteps", cfg.connectionsSteps())
                 .add("jfr", cfg.jfr()));
@@ -186,31 +221,32 @@ final class Report {
         return b.build();
     }
 
-    private JsonObject kneeJson() {
+    private JsonObject kneeJson(Knee k) {
         JsonObjectBuilder b = Json.createObjectBuilder();
-        if (kneeLastGood == null) {
+        if (k.lastGood == null) {
             b.add("acceptedPerSec", 0).add("deliveredPerSec", 0).add("p99Ms", 0);
-            b.add("note", kneeSteps.isEmpty() ? "not run" : "even the first step was past the knee");
+            b.add("note", k.steps.isEmpty() ? "not run" : "even the first step was past the knee");
         } else {
-            b.add("acceptedPerSec", r1(kneeLastGood.acceptedPerSec()))
-                    .add("deliveredPerSec", r1(kneeLastGood.deliveredPerSec()))
-                    .add("p99Ms", kneeLastGood.latency().p99())
-                    .add("offeredPerSec", kneeLastGood.rate)
-                    .add("p50Ms", kneeLastGood.latency().p50())
-                    .add("cpuCores", cpuJson(kneeLastGood.cpu));
+            b.add("acceptedPerSec", r1(k.lastGood.acceptedPerSec()))
+                    .add("deliveredPerSec", r1(k.lastGood.deliveredPerSec()))
+                    .add("p99Ms", k.lastGood.latency().p99())
+                    .add("offeredPerSec", k.lastGood.rate)
+                    .add("p50Ms", k.lastGood.latency().p50())
+                    .add("cpuCores", cpuJson(k.lastGood.cpu));
         }
+        b.add("rooms", k.rooms).add("participantsPerRoom", k.participantsPerRoom);
         b.add("rule", "load rises step by step (envelopes/s offered by all participants together); a step is good "
                 + "while p99 <= " + cfg.kneeP99LimitMs() + " ms, there are no errors and >= 90% of the offered rate "
                 + "is accepted; a step that is not good runs " + cfg.kneeRetries() + " more time(s) (\"again\" in "
-                + "kneeSteps) and is good if one of them is; the knee is the last good step");
-        if (kneeFirstBad != null) {
-            LoadPhase.Percentiles l = kneeFirstBad.latency();
-            b.add("firstBadStep", Json.createObjectBuilder().add("offeredPerSec", kneeFirstBad.rate)
-                    .add("acceptedPerSec", r1(kneeFirstBad.acceptedPerSec()))
-                    .add("deliveredPerSec", r1(kneeFirstBad.deliveredPerSec()))
-                    .add("p99Ms", l.p99()).add("maxMs", l.max()).add("errors", kneeFirstBad.errorCount())
-                    .add("cpuCores", cpuJson(kneeFirstBad.cpu)));
-        } else if (!kneeSteps.isEmpty()) {
+                + "the steps) and is good if one of them is; the knee is the last good step");
+        if (k.firstBad != null) {
+            LoadPhase.Percentiles l = k.firstBad.latency();
+            b.add("firstBadStep", Json.createObjectBuilder().add("offeredPerSec", k.firstBad.rate)
+                    .add("acceptedPerSec", r1(k.firstBad.acceptedPerSec()))
+                    .add("deliveredPerSec", r1(k.firstBad.deliveredPerSec()))
+                    .add("p99Ms", l.p99()).add("maxMs", l.max()).add("errors", k.firstBad.errorCount())
+                    .add("cpuCores", cpuJson(k.firstBad.cpu)));
+        } else if (!k.steps.isEmpty()) {
             b.add("firstBadStep", JsonValue.NULL);
             b.add("note", "no step passed the limits; the knee is at or above the highest step offered");
         }
@@ -268,6 +304,8 @@ final class Report {
                 .add("cpuCores", cpuJson(p.cpu))
                 .add("relayThreadsCores", toJson(p.serverThreads))
                 .add("relayWriter", p.writerSummary())
+                .add("relayWriteCallsPerEnvelope", p.relayWriteCalls < 0 || p.serverAccepted <= 0 ? -1
+                        : r2(p.relayWriteCalls / p.serverAccepted))
                 .add("slowSlices", p.slowSlices())
                 .add("errorKinds", toJson(p.errors));
         if (p.profile != null) {
@@ -313,10 +351,10 @@ final class Report {
 
     private JsonObject targetsJson() {
         JsonObjectBuilder b = Json.createObjectBuilder();
-        double accepted = kneeLastGood == null ? 0 : kneeLastGood.acceptedPerSec();
-        double delivered = kneeLastGood == null ? 0 : kneeLastGood.deliveredPerSec();
-        b.add("acceptedPerSec", target(accepted, 5000, true));
-        b.add("deliveredPerSec", target(delivered, 50000, true));
+        b.add("acceptedPerSec", target(knee.acceptedPerSec(), 5000, true));
+        Knee wide = deliveriesKnee();
+        b.add("deliveredPerSec", Json.createObjectBuilder(target(wide.deliveredPerSec(), 50000, true))
+                .add("from", wide == deliveries ? "deliveries" : "knee"));
         if (connections != null) {
             b.add("heapBytesPerIdleSocket", target(((Number) connections.get("heapBytesPerSocket")).doubleValue(),
                     20 * 1024, false));
@@ -325,9 +363,31 @@ final class Report {
             double without = fanout.latency(0, 1).p99();
             b.add("stalledClientP99Ratio", target(without == 0 ? 0 : slow.latency(0, 1).p99() / without, 2, false));
         }
-        b.add("p99AtHalfTargetLoad", "needs 2,500 envelopes/s accepted with p99 <= 20 ms; not measurable before "
-                + "the knee reaches that load (the fan-out phase's p99 at its own load is in fanout.p99Ms)");
+        LoadPhase half = halfLoadStep();
+        if (half == null) {
+            b.add("p99AtHalfTargetLoad", "needs 2,500 envelopes/s accepted with p99 <= 20 ms; no knee step at "
+                    + "2,500/s was run");
+        } else {
+            b.add("p99AtHalfTargetLoad", Json.createObjectBuilder(target(half.latency().p99(), 20, false))
+                    .add("step", half.name));
+        }
         return b.build();
+    }
+
+    /** The knee's step at 2,500 envelopes/s, half the accepted-envelope target (its good run if it ran twice). */
+    private LoadPhase halfLoadStep() {
+        LoadPhase found = null;
+        for (LoadPhase p : knee.steps) {
+            if (p.rate == 2500 && (found == null || found.latency().p99() > p.latency().p99())) {
+                found = p;
+            }
+        }
+        return found;
+    }
+
+    /** The knee that measured deliveries: the wide-room one if it ran, else the fan-out topology's. */
+    private Knee deliveriesKnee() {
+        return deliveries.steps.isEmpty() ? knee : deliveries;
     }
 
     private static JsonObject target(double measured, double goal, boolean higherIsBetter) {
@@ -416,10 +476,11 @@ final class Report {
         if (slow != null) {
             rows.add(slow);
         }
-        rows.addAll(kneeSteps);
+        rows.addAll(knee.steps);
+        rows.addAll(deliveries.steps);
         for (LoadPhase p : rows) {
             LoadPhase.Percentiles l = p.latency();
-            String mark = p == kneeLastGood ? " <= knee" : p == kneeFirstBad ? " (past the knee)" : "";
+            String mark = knee.mark(p) + deliveries.mark(p);
             t.append(String.format("%-20s %9.0f %9.1f %11.1f %8.1f %8.1f %8.1f %7d  %.2f/%.2f/%.2f/%.2f%s%n",
                     p.name, p.rate, p.acceptedPerSec(), p.deliveredPerSec(), l.p50(), l.p99(), l.max(),
                     p.errorCount(), p.cpu.server(), p.cpu.database(), p.cpu.loadGenerator(), p.cpu.other(), mark));
@@ -435,12 +496,15 @@ final class Report {
                             + "participant has the envelope%n", fanout.rooms, fanout.participantsPerRoom,
                     fanout.seconds));
         }
-        if (kneeLastGood != null) {
-            t.append(String.format("knee: %.1f accepted/s, %.1f delivered/s, p99 %.1f ms (last step with p99 <= "
-                            + "%.0f ms and no errors)%n", kneeLastGood.acceptedPerSec(),
-                    kneeLastGood.deliveredPerSec(), kneeLastGood.latency().p99(), cfg.kneeP99LimitMs()));
-        } else if (!kneeSteps.isEmpty()) {
-            t.append("knee: below the first step\n");
+        for (Knee k : List.of(knee, deliveries)) {
+            if (k.lastGood != null) {
+                t.append(String.format("%s: %.1f accepted/s, %.1f delivered/s, p99 %.1f ms (rooms of %d; last step "
+                                + "with p99 <= %.0f ms and no errors)%n", k.label, k.lastGood.acceptedPerSec(),
+                        k.lastGood.deliveredPerSec(), k.lastGood.latency().p99(), k.participantsPerRoom,
+                        cfg.kneeP99LimitMs()));
+            } else if (!k.steps.isEmpty()) {
+                t.append(k.label).append(": below the first step\n");
+            }
         }
         if (slow != null && fanout != null) {
             double without = fanout.latency(0, 1).p99();
@@ -483,16 +547,25 @@ final class Report {
             }
         }
         t.append("\nAgainst the issue's targets (measured / target):\n");
-        double accepted = kneeLastGood == null ? 0 : kneeLastGood.acceptedPerSec();
-        double delivered = kneeLastGood == null ? 0 : kneeLastGood.deliveredPerSec();
-        if (!kneeSteps.isEmpty()) {
+        if (!knee.steps.isEmpty()) {
+            double accepted = knee.acceptedPerSec();
             t.append(String.format("  accepted/s at the knee   %10.0f / 5,000   = %.3f%n", accepted, accepted / 5000));
-            t.append(String.format("  delivered/s at the knee  %10.0f / 50,000  = %.3f%n", delivered,
-                    delivered / 50000));
+        }
+        Knee wide = deliveriesKnee();
+        if (!wide.steps.isEmpty()) {
+            double delivered = wide.deliveredPerSec();
+            t.append(String.format("  %-24s %10.0f / 50,000  = %.3f (rooms of %d)%n",
+                    wide == deliveries ? "delivered/s, wide knee" : "delivered/s at the knee", delivered,
+                    delivered / 50000, wide.participantsPerRoom));
         }
         if (connections != null) {
             double heap = ((Number) connections.get("heapBytesPerSocket")).doubleValue();
             t.append(String.format("  heap per idle socket     %10.0f / 20,480  = %.2f%n", heap, heap / 20480));
+        }
+        LoadPhase half = halfLoadStep();
+        if (half != null) {
+            t.append(String.format("  p99 ms at 2,500/s        %10.1f / 20      = %.2f%n", half.latency().p99(),
+                    half.latency().p99() / 20));
         }
         if (slow != null && fanout != null) {
             double without = fanout.latency(0, 1).p99();

@@ -40,8 +40,9 @@ import org.mikrotext.store.entity.SignedEnvelope;
  * next batch gathers, so batches grow with the load. The room's publisher thread ({@value #PUBLISHERS}, a room
  * always on the same one) then pushes each stored envelope to its room's sockets and completes the sender's future
  * (the {@code ack} or the 201), in commit order, within one {@link WriteBatch}: each socket's frames of the batch
- * (the envelopes of its room, and the {@code ack} of its own) leave in one write. An envelope is acknowledged only
- * after its commit.
+ * (the envelopes of its room, and the {@code ack} of its own) leave in one write. A publisher that has fallen behind
+ * takes every batch stored meanwhile (up to {@value #MAX_BATCH} envelopes) into one write batch. An envelope is
+ * acknowledged only after its commit.
  *
  * <p>A replay rolls its whole batch back (the unique constraint on the chain position fails at the insert); the batch
  * is then stored once more with the held chain positions read first, so that only the replay is refused. A database
@@ -271,21 +272,38 @@ public class EnvelopeLog {
 
     private void publishLoop(ArrayDeque<List<Pending>> queue) {
         while (true) {
-            List<Pending> batch;
+            List<List<Pending>> batches;
             synchronized (queue) {
                 if (!awaitWork(queue)) {
                     return;
                 }
-                batch = queue.poll();
+                batches = takeUpTo(queue, MAX_BATCH);
             }
             long started = System.nanoTime();
             try {
-                WriteBatch.run(() -> publish(batch));
+                WriteBatch.run(() -> batches.forEach(this::publish));
             } catch (Throwable e) { // the publisher must outlive any one batch
                 LOG.log(Level.WARNING, "Handing a batch to the sockets failed: {0}", e.getClass().getName());
             }
             metrics.published(Duration.ofNanos(System.nanoTime() - started));
         }
+    }
+
+    /**
+     * The stored batches a publisher hands out in one {@link WriteBatch}: the oldest, and those stored behind it
+     * while the publisher was busy, up to {@code maxEnvelopes} in all. Publishing is mostly one socket write per
+     * socket per write batch, so a publisher that falls behind catches up with fewer writes (a socket's envelopes of
+     * all these commits leave joined), and a publisher that keeps up hands out each batch alone, as before.
+     */
+    static <T> List<List<T>> takeUpTo(ArrayDeque<List<T>> queue, int maxEnvelopes) {
+        List<List<T>> taken = new ArrayList<>();
+        int envelopes = 0;
+        while (!queue.isEmpty() && (taken.isEmpty() || envelopes + queue.peek().size() <= maxEnvelopes)) {
+            List<T> batch = queue.poll();
+            taken.add(batch);
+            envelopes += batch.size();
+        }
+        return taken;
     }
 
     /** Hands a stored batch to the rooms' sockets and completes the senders' futures (acks), in commit order. */

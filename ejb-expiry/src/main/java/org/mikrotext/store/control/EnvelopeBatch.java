@@ -42,7 +42,8 @@ public final class EnvelopeBatch {
     private static final String INSERT = "INSERT INTO envelopes (room_id, seq, sender_id, key_version, chain_id, "
             + "chain_index, checkpoint, nonce, ciphertext, signature, created_at, expires_at) "
             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    private static final String TRIM = "DELETE FROM envelopes WHERE room_id = ? AND seq <= ?";
+    /** From the room's {@link TrimMarks mark} (0: its first seq) up to the newest that falls out of the limit. */
+    private static final String TRIM = "DELETE FROM envelopes WHERE room_id = ? AND seq > ? AND seq <= ?";
 
     /**
      * For this transaction only: every statement of a group commit finds its rows by key, but with few rooms (a
@@ -95,6 +96,15 @@ public final class EnvelopeBatch {
      */
     public static List<Appended> appendAll(Connection connection, List<Append> appends, long now, int keepNewest,
                                            boolean refuseReplays) throws SQLException {
+        return appendAll(connection, appends, now, keepNewest, refuseReplays, new TrimMarks());
+    }
+
+    /**
+     * As {@link #appendAll(Connection, List, long, int, boolean)}, with each room's trim starting at its mark in
+     * {@code marks}; the trims are recorded there once they are committed.
+     */
+    public static List<Appended> appendAll(Connection connection, List<Append> appends, long now, int keepNewest,
+                                           boolean refuseReplays, TrimMarks marks) throws SQLException {
         connection.setAutoCommit(false);
         try {
             if (isPostgres(connection)) {
@@ -102,8 +112,10 @@ public final class EnvelopeBatch {
                     plan.execute(INDEXES_ONLY);
                 }
             }
-            List<Appended> outcomes = append(connection, appends, now, keepNewest, refuseReplays);
+            Map<String, Long> trimmed = new HashMap<>();
+            List<Appended> outcomes = append(connection, appends, now, keepNewest, refuseReplays, marks, trimmed);
             connection.commit();
+            marks.committed(trimmed);
             return outcomes;
         } catch (SQLException | RuntimeException e) {
             try {
@@ -118,7 +130,8 @@ public final class EnvelopeBatch {
     }
 
     private static List<Appended> append(Connection connection, List<Append> appends, long now, int keepNewest,
-                                         boolean refuseReplays) throws SQLException {
+                                         boolean refuseReplays, TrimMarks marks, Map<String, Long> trimmed)
+            throws SQLException {
         List<String> roomIds = new ArrayList<>(new TreeSet<>(appends.stream().map(Append::roomId).toList()));
         Map<String, LockedRoom> rooms = lockRooms(connection, roomIds);
         Map<String, Sender> senders = senders(connection,
@@ -150,7 +163,7 @@ public final class EnvelopeBatch {
                 insert.executeBatch();
             }
         }
-        advance(connection, rooms, keepNewest);
+        advance(connection, rooms, keepNewest, marks, trimmed);
         return outcomes;
     }
 
@@ -179,8 +192,8 @@ public final class EnvelopeBatch {
      * advanced by one statement, not one per room: with few rooms PostgreSQL reads the whole table for each statement
      * that finds a room by id (measured: a sequential scan per room per commit, docs/performance.md).
      */
-    private static void advance(Connection connection, Map<String, LockedRoom> rooms, int keepNewest)
-            throws SQLException {
+    private static void advance(Connection connection, Map<String, LockedRoom> rooms, int keepNewest,
+                                TrimMarks marks, Map<String, Long> trimmed) throws SQLException {
         List<String> advanced = new ArrayList<>();
         for (Map.Entry<String, LockedRoom> entry : rooms.entrySet()) {
             if (entry.getValue().lastSeq != entry.getValue().firstSeq) {
@@ -205,11 +218,14 @@ public final class EnvelopeBatch {
         boolean trims = false;
         try (PreparedStatement trim = connection.prepareStatement(TRIM)) {
             for (String roomId : advanced) {
-                long lastSeq = rooms.get(roomId).lastSeq;
-                if (lastSeq > keepNewest) {
+                long upTo = rooms.get(roomId).lastSeq - keepNewest;
+                long from = marks.of(roomId);
+                if (upTo > from) {
                     trim.setString(1, roomId);
-                    trim.setLong(2, lastSeq - keepNewest);
+                    trim.setLong(2, from);
+                    trim.setLong(3, upTo);
                     trim.addBatch();
+                    trimmed.put(roomId, upTo);
                     trims = true;
                 }
             }

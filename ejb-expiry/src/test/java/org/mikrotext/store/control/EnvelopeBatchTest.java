@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -129,6 +131,62 @@ abstract class EnvelopeBatchTest {
         }
         EnvelopeBatch.appendAll(connection, appends, NOW, 3);
         assertEquals(List.of("room-a:3", "room-a:4", "room-a:5"), rows());
+    }
+
+    @Test
+    void eachTrimStartsWhereTheRoomsLastTrimEnded() throws SQLException {
+        TrimMarks marks = new TrimMarks();
+        EnvelopeBatch.appendAll(connection, chain("room-a", "alice", 0, 5), NOW, 3, false, marks);
+        assertEquals(List.of("room-a:3", "room-a:4", "room-a:5"), rows());
+        assertEquals(2, marks.of("room-a"), "seq 1 and 2 are deleted");
+
+        // A row below the mark is taken to be deleted already: the next trim does not read it (nor delete it).
+        try (PreparedStatement sql = connection.prepareStatement("INSERT INTO envelopes (room_id, seq, sender_id, "
+                + "key_version, chain_id, chain_index, nonce, ciphertext, signature, created_at, expires_at) "
+                + "VALUES ('room-a', 1, 'alice', 1, ?, 0, ?, ?, ?, 0, 0)")) {
+            sql.setBytes(1, new byte[] {9, 9});
+            sql.setBytes(2, new byte[12]);
+            sql.setBytes(3, new byte[] {1});
+            sql.setBytes(4, new byte[64]);
+            sql.executeUpdate();
+        }
+        EnvelopeBatch.appendAll(connection, chain("room-a", "alice", 5, 2), NOW, 3, false, marks);
+        assertEquals(List.of("room-a:1", "room-a:5", "room-a:6", "room-a:7"), rows());
+        assertEquals(4, marks.of("room-a"));
+
+        // Without a mark (another relay, or one just started) a room is trimmed from its first seq.
+        EnvelopeBatch.appendAll(connection, chain("room-a", "alice", 7, 1), NOW, 3, false, new TrimMarks());
+        assertEquals(List.of("room-a:6", "room-a:7", "room-a:8"), rows());
+    }
+
+    @Test
+    void aTrimWhoseCommitFailsLeavesTheMarkWhereItWas() throws SQLException {
+        TrimMarks marks = new TrimMarks();
+        EnvelopeBatch.appendAll(connection, chain("room-a", "alice", 0, 5), NOW, 3, false, marks);
+        Connection failingCommit = (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {Connection.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("commit")) {
+                        throw new SQLException("the commit failed", "08006");
+                    }
+                    try {
+                        return method.invoke(connection, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        assertThrows(SQLException.class,
+                () -> EnvelopeBatch.appendAll(failingCommit, chain("room-a", "alice", 5, 3), NOW, 3, false, marks));
+        assertEquals(2, marks.of("room-a"), "the trim up to 5 was rolled back with its batch");
+        assertEquals(List.of("room-a:3", "room-a:4", "room-a:5"), rows());
+    }
+
+    /** {@code count} envelopes of one sender's chain, from {@code first}. */
+    private static List<Append> chain(String roomId, String senderId, int first, int count) {
+        List<Append> appends = new ArrayList<>();
+        for (int i = first; i < first + count; i++) {
+            appends.add(append(roomId, senderId, 1, i));
+        }
+        return appends;
     }
 
     @Test

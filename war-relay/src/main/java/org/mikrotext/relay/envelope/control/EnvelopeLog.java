@@ -26,6 +26,7 @@ import org.mikrotext.store.boundary.RoomStore.Append;
 import org.mikrotext.store.boundary.RoomStore.Appended;
 import org.mikrotext.store.boundary.StoreException;
 import org.mikrotext.store.control.EnvelopeBatch;
+import org.mikrotext.store.control.TrimMarks;
 import org.mikrotext.store.entity.Envelope;
 import org.mikrotext.store.entity.SignedEnvelope;
 
@@ -87,6 +88,8 @@ public class EnvelopeLog {
     private final Clock clock = Clock.systemUTC();
     private final ArrayDeque<Pending>[] waiting = queues(WRITERS);
     private final ArrayDeque<List<Pending>>[] written = queues(PUBLISHERS);
+    /** Where each room's trims start (the end of its previous trim), so that they skip what is already deleted. */
+    private final TrimMarks trimMarks = new TrimMarks();
     private final List<Thread> running = new ArrayList<>();
     private boolean started;
     private volatile boolean stopped;
@@ -239,7 +242,8 @@ public class EnvelopeLog {
     /** One local transaction outside JTA: the writer threads run no container transaction of their own. */
     private List<Appended> appendAll(List<Append> appends, long now, boolean refuseReplays) {
         try (Connection connection = dataSource.getConnection()) {
-            return EnvelopeBatch.appendAll(connection, appends, now, limits.maxEnvelopes(), refuseReplays);
+            return EnvelopeBatch.appendAll(connection, appends, now, limits.maxEnvelopes(), refuseReplays,
+                    trimMarks);
         } catch (SQLException e) {
             throw new PersistenceException("Storing a batch of envelopes failed", e);
         }

@@ -170,8 +170,13 @@ final class LoadPhase {
                 groupCommits / metricsSeconds, serverAccepted / groupCommits, 1000 * storeSeconds / groupCommits,
                 millis(storeP99Seconds), millis(storeMaxSeconds), 100 * storeSeconds / metricsSeconds,
                 100 * publishSeconds / metricsSeconds, millis(publishP99Seconds), millis(publishMaxSeconds))
-                + (relayWriteCalls < 0 || serverAccepted <= 0 ? "" : String.format("; %.1f write calls per envelope",
-                relayWriteCalls / serverAccepted));
+                + (writeCallsPerEnvelope() < 0 ? "" : String.format("; %.1f write calls per envelope",
+                writeCallsPerEnvelope()));
+    }
+
+    /** The relay's write system calls per envelope it accepted in this phase, or -1 if either is unknown. */
+    double writeCallsPerEnvelope() {
+        return relayWriteCalls < 0 || serverAccepted <= 0 ? -1 : relayWriteCalls / serverAccepted;
     }
 
     /** Payara reports a timer's sum in seconds but its maximum (and quantiles) in nanoseconds; either way, in ms. */

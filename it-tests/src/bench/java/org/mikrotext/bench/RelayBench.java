@@ -217,8 +217,6 @@ class RelayBench {
      */
     private void searchKnee(Report.Knee knee, String prefix, List<Double> rates, List<Population.Member> members)
             throws Exception {
-        knee.rooms = (int) members.stream().map(m -> m.room).distinct().count();
-        knee.participantsPerRoom = members.get(0).room.members.size();
         for (double step : rates) {
             LoadPhase phase = null;
             boolean good = false;

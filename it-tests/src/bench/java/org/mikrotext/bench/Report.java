@@ -54,11 +54,18 @@ final class Report {
         final List<LoadPhase> steps = new ArrayList<>();
         LoadPhase lastGood;
         LoadPhase firstBad;
-        int rooms;
-        int participantsPerRoom;
 
         Knee(String label) {
             this.label = label;
+        }
+
+        /** The rooms its steps ran in (every step runs over the same participants); 0 if none ran. */
+        int rooms() {
+            return steps.isEmpty() ? 0 : steps.get(0).rooms;
+        }
+
+        int participantsPerRoom() {
+            return steps.isEmpty() ? 0 : steps.get(0).participantsPerRoom;
         }
 
         double acceptedPerSec() {
@@ -234,7 +241,7 @@ final class Report {
                     .add("p50Ms", k.lastGood.latency().p50())
                     .add("cpuCores", cpuJson(k.lastGood.cpu));
         }
-        b.add("rooms", k.rooms).add("participantsPerRoom", k.participantsPerRoom);
+        b.add("rooms", k.rooms()).add("participantsPerRoom", k.participantsPerRoom());
         b.add("rule", "load rises step by step (envelopes/s offered by all participants together); a step is good "
                 + "while p99 <= " + cfg.kneeP99LimitMs() + " ms, there are no errors and >= 90% of the offered rate "
                 + "is accepted; a step that is not good runs " + cfg.kneeRetries() + " more time(s) (\"again\" in "
@@ -304,8 +311,8 @@ final class Report {
                 .add("cpuCores", cpuJson(p.cpu))
                 .add("relayThreadsCores", toJson(p.serverThreads))
                 .add("relayWriter", p.writerSummary())
-                .add("relayWriteCallsPerEnvelope", p.relayWriteCalls < 0 || p.serverAccepted <= 0 ? -1
-                        : r2(p.relayWriteCalls / p.serverAccepted))
+                .add("relayWriteCallsPerEnvelope",
+                        p.writeCallsPerEnvelope() < 0 ? -1 : r2(p.writeCallsPerEnvelope()))
                 .add("slowSlices", p.slowSlices())
                 .add("errorKinds", toJson(p.errors));
         if (p.profile != null) {
@@ -500,7 +507,7 @@ final class Report {
             if (k.lastGood != null) {
                 t.append(String.format("%s: %.1f accepted/s, %.1f delivered/s, p99 %.1f ms (rooms of %d; last step "
                                 + "with p99 <= %.0f ms and no errors)%n", k.label, k.lastGood.acceptedPerSec(),
-                        k.lastGood.deliveredPerSec(), k.lastGood.latency().p99(), k.participantsPerRoom,
+                        k.lastGood.deliveredPerSec(), k.lastGood.latency().p99(), k.participantsPerRoom(),
                         cfg.kneeP99LimitMs()));
             } else if (!k.steps.isEmpty()) {
                 t.append(k.label).append(": below the first step\n");
@@ -556,7 +563,7 @@ final class Report {
             double delivered = wide.deliveredPerSec();
             t.append(String.format("  %-24s %10.0f / 50,000  = %.3f (rooms of %d)%n",
                     wide == deliveries ? "delivered/s, wide knee" : "delivered/s at the knee", delivered,
-                    delivered / 50000, wide.participantsPerRoom));
+                    delivered / 50000, wide.participantsPerRoom()));
         }
         if (connections != null) {
             double heap = ((Number) connections.get("heapBytesPerSocket")).doubleValue();

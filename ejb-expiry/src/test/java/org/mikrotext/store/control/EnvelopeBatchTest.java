@@ -259,7 +259,7 @@ abstract class EnvelopeBatchTest {
                 checkpoint, new byte[12], new byte[] {4, 5}, new byte[64]));
     }
 
-    private static void participant(Statement sql, String id, String roomId, Long leftAt) throws SQLException {
+    static void participant(Statement sql, String id, String roomId, Long leftAt) throws SQLException {
         try (PreparedStatement insert = sql.getConnection().prepareStatement("INSERT INTO participants (id, room_id, "
                 + "pseudonym, signing_key, exchange_key, role, token_hash, joined_at, left_at) "
                 + "VALUES (?, ?, ?, ?, ?, 'MEMBER', ?, 0, ?)")) {

@@ -31,8 +31,6 @@ import org.mikrotext.store.entity.SignedEnvelope;
 @EnabledIfSystemProperty(named = "trimCost", matches = "true")
 class EnvelopeBatchTrimCost {
 
-    static final long NOW = 1_800_000_000L;
-
     @Test
     void measure() throws Exception {
         int keep = Integer.getInteger("trimCost.keep", 2000);
@@ -46,12 +44,10 @@ class EnvelopeBatchTrimCost {
             try (Connection c = ds.getConnection()) {
                 try (Statement sql = c.createStatement()) {
                     for (int r = 0; r < 50; r++) {
-                        sql.execute("INSERT INTO rooms VALUES ('room-" + r + "', 1, 0, 0, " + (NOW + 6000) + ")");
+                        sql.execute("INSERT INTO rooms VALUES ('room-" + r + "', 1, 0, 0, "
+                                + (EnvelopeBatchTest.NOW + 6000) + ")");
                         for (int p = 0; p < 11; p++) {
-                            sql.execute("INSERT INTO participants (id, room_id, pseudonym, signing_key, exchange_key, "
-                                    + "role, token_hash, joined_at, left_at) VALUES ('p-" + r + "-" + p + "', 'room-"
-                                    + r + "', 'x', '\\x01', '\\x02', 'MEMBER', '\\x" + String.format("%04x%04x", r, p)
-                                    + "', 0, NULL)");
+                            EnvelopeBatchTest.participant(sql, "p-" + r + "-" + p, "room-" + r, null);
                         }
                     }
                 }
@@ -94,7 +90,8 @@ class EnvelopeBatchTrimCost {
                         new byte[] {(byte) r, (byte) p, 3}, chainIndex, chainIndex % 16 == 0 ? new byte[60] : null,
                         new byte[12], new byte[400], new byte[64])));
             }
-            EnvelopeBatch.appendAll(c, appends, NOW, keep, false, marks == null ? new TrimMarks() : marks);
+            EnvelopeBatch.appendAll(c, appends, EnvelopeBatchTest.NOW, keep, false,
+                    marks == null ? new TrimMarks() : marks);
         }
         double wall = (System.nanoTime() - t0) / 1e3 / count;
         double cpu = (cpu(pid) - cpu0) * 10_000.0 / count;

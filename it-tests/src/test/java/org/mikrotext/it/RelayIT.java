@@ -660,11 +660,7 @@ class RelayIT {
                 alice.token(), null).status());
         String aliceWrap = Wire.b64(Wire.random(60));
         String carolWrap = Wire.b64(Wire.random(60));
-        java.util.function.BiFunction<Integer, List<String[]>, String> body = (version, wraps) -> {
-            var array = Json.createArrayBuilder();
-            wraps.forEach(w -> array.add(Json.createObjectBuilder().add("participantId", w[0]).add("wrapped", w[1])));
-            return Json.createObjectBuilder().add("keyVersion", version).add("wraps", array).build().toString();
-        };
+        java.util.function.BiFunction<Integer, List<String[]>, String> body = RelayIT::rotation;
         String keys = "api/rooms/" + alice.roomId() + "/keys";
         List<String[]> both = List.of(new String[] {alice.participantId(), aliceWrap},
                 new String[] {carol.participantId(), carolWrap});
@@ -696,6 +692,89 @@ class RelayIT {
         assertEquals(201, carol.post(carol.envelope(2, 0, Wire.random(272), carol.signing()).build()).status());
         assertEquals(403, relay.join(alice.roomId(), openInvite, "Eve", Wire.p256(), Wire.p256()).status(),
                 "outstanding invites are revoked");
+    }
+
+    @Test
+    void aSocketStillCatchingUpGetsTheNewKeyBeforeAnyEnvelopeOfIt() throws Exception {
+        // The test server lets a socket fall at most 1 MiB behind, so a catch-up of 48 envelopes of 64 KiB waits
+        // for its reader: a rotation then happens while the socket is not yet live.
+        Member alice = relay.create("Alice", 600);
+        Member bob = relay.joinNew(alice, "Bob");
+        Member dave = relay.joinNew(alice, "Dave");
+        Member carol = relay.joinNew(alice, "Carol");
+        int backlog = 48;
+        for (Member sender : List.of(alice, bob, dave)) {
+            for (int i = 0; i < backlog / 3; i++) {
+                assertEquals(201, sender.post(sender.nextEnvelope(Wire.random(64 * 1024)).build()).status());
+            }
+        }
+        String keys = "api/rooms/" + alice.roomId() + "/keys";
+        List<String[]> wraps2 = List.of(alice, bob, dave, carol).stream()
+                .map(m -> new String[] {m.participantId(), Wire.b64(Wire.random(60))}).toList();
+        List<String[]> wraps3 = List.of(alice, bob, dave, carol).stream()
+                .map(m -> new String[] {m.participantId(), Wire.b64(Wire.random(60))}).toList();
+        String carolsWrap2 = wraps2.get(3)[1];
+        String carolsWrap3 = wraps3.get(3)[1];
+
+        // Rotated during the catch-up, then an envelope of the new version: its key comes before it.
+        try (RawSocket c = new RawSocket(relay.ws(alice.roomId()))) {
+            c.sendText(hello(carol.token()));
+            assertEquals(1, readJson(c, "ready").getJsonObject("room").getInt("keyVersion"));
+            assertEquals(201, relay.call("POST", keys, alice.token(), rotation(2, wraps2)).status());
+            assertEquals(201, alice.post(alice.envelope(2, 0, Wire.random(272), alice.signing()).build()).status());
+            List<String> seen = readUntil(c, f -> "envelope".equals(f.getString("type")) && f.getInt("keyVersion") == 2);
+            assertEquals(backlog, seen.stream().filter("envelope 1"::equals).count(), String.join(",", seen));
+            assertEquals(List.of("key-rotated 2 " + carolsWrap2, "envelope 2"), seen.subList(backlog, seen.size()),
+                    "the new key, then the envelope of the new version");
+        }
+        // Rotated during the catch-up, no envelope of the new version yet: the key comes when the socket goes live.
+        try (RawSocket c = new RawSocket(relay.ws(alice.roomId()))) {
+            c.sendText(hello(carol.token()));
+            assertEquals(2, readJson(c, "ready").getJsonObject("room").getInt("keyVersion"));
+            assertEquals(201, relay.call("POST", keys, alice.token(), rotation(3, wraps3)).status());
+            List<String> seen = readUntil(c, f -> "participants".equals(f.getString("type")));
+            assertEquals(List.of("key-rotated 3 " + carolsWrap3, "participants"), seen.subList(seen.size() - 2,
+                    seen.size()), "the key announced to the room before the socket went live reaches it");
+            assertEquals(backlog + 1, seen.stream().filter(f -> f.startsWith("envelope ")).count());
+        }
+    }
+
+    /** The body of a key rotation to {@code version} with {@code wraps} ({participantId, wrapped}). */
+    private static String rotation(int version, List<String[]> wraps) {
+        var array = Json.createArrayBuilder();
+        wraps.forEach(w -> array.add(Json.createObjectBuilder().add("participantId", w[0]).add("wrapped", w[1])));
+        return Json.createObjectBuilder().add("keyVersion", version).add("wraps", array).build().toString();
+    }
+
+    private static String hello(String token) {
+        return Json.createObjectBuilder().add("type", "hello").add("token", token).add("after", 0).build().toString();
+    }
+
+    private static JsonObject readJson(RawSocket socket, String type) throws java.io.IOException {
+        JsonObject frame = Json.createReader(new java.io.StringReader(socket.readText())).readObject();
+        assertEquals(type, frame.getString("type"), frame.toString());
+        return frame;
+    }
+
+    /**
+     * Reads frames up to the first that {@code last} matches, and names each: {@code envelope V} (its key version),
+     * {@code key-rotated V WRAPPED}, or its type.
+     */
+    private static List<String> readUntil(RawSocket socket, java.util.function.Predicate<JsonObject> last)
+            throws java.io.IOException {
+        List<String> seen = new ArrayList<>();
+        while (true) {
+            JsonObject frame = Json.createReader(new java.io.StringReader(socket.readText())).readObject();
+            String type = frame.getString("type");
+            seen.add(switch (type) {
+                case "envelope" -> "envelope " + frame.getInt("keyVersion");
+                case "key-rotated" -> "key-rotated " + frame.getInt("keyVersion") + " " + frame.getString("wrapped");
+                default -> type;
+            });
+            if (last.test(frame)) {
+                return seen;
+            }
+        }
     }
 
     // ---- lifetime ---------------------------------------------------------------------------------------------

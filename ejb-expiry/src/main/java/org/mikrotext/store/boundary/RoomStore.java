@@ -59,8 +59,14 @@ public class RoomStore {
 
     public RoomView view(String roomId, String participantId, long now) {
         Room room = room(roomId, now).orElseThrow(() -> new StoreException(Reason.ROOM_NOT_FOUND));
-        KeyWrap wrap = em.find(KeyWrap.class, new KeyWrapKey(roomId, participantId, room.getKeyVersion()));
-        return new RoomView(room, participants(roomId), departed(roomId), wrap == null ? null : wrap.getWrapped());
+        return new RoomView(room, participants(roomId), departed(roomId),
+                wrapped(roomId, participantId, room.getKeyVersion()));
+    }
+
+    /** This participant's wrap of the room key of {@code keyVersion}, or null if it has none. */
+    public byte[] wrapped(String roomId, String participantId, int keyVersion) {
+        KeyWrap wrap = em.find(KeyWrap.class, new KeyWrapKey(roomId, participantId, keyVersion));
+        return wrap == null ? null : wrap.getWrapped();
     }
 
     /** Participants who left the room, in the order they left. */

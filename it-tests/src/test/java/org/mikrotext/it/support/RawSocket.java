@@ -38,9 +38,13 @@ public final class RawSocket implements AutoCloseable {
 
     /** Sends one masked text frame. */
     public void sendText(String text) throws IOException {
-        byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+        send(0x1, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Sends one masked, unfragmented frame of {@code opcode}. */
+    private void send(int opcode, byte[] payload) throws IOException {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
-        frame.write(0x81);
+        frame.write(0x80 | opcode);
         if (payload.length < 126) {
             frame.write(0x80 | payload.length);
         } else {
@@ -61,23 +65,57 @@ public final class RawSocket implements AutoCloseable {
     public int readUntilClose() throws IOException {
         try {
             while (true) {
-                int b0 = in.readUnsignedByte();
-                int b1 = in.readUnsignedByte();
-                long length = b1 & 0x7f;
-                if (length == 126) {
-                    length = in.readUnsignedShort();
-                } else if (length == 127) {
-                    length = in.readLong();
-                }
-                byte[] payload = new byte[(int) length];
-                in.readFully(payload);
-                if ((b0 & 0x0f) == 0x8) {
-                    return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
+                Frame frame = readFrame();
+                if (frame.opcode() == 0x8) {
+                    return closeCode(frame);
                 }
             }
         } catch (EOFException e) {
             return -1;
         }
+    }
+
+    /**
+     * Reads the next text frame (the relay sends each message in one frame), answering pings as a browser does (the
+     * relay measures how far behind a socket is by them); a close frame is an error.
+     */
+    public String readText() throws IOException {
+        while (true) {
+            Frame frame = readFrame();
+            if (frame.opcode() == 0x1) {
+                return new String(frame.payload(), StandardCharsets.UTF_8);
+            }
+            if (frame.opcode() == 0x9) {
+                send(0xA, frame.payload());
+            }
+            if (frame.opcode() == 0x8) {
+                throw new EOFException("The relay closed the socket: " + closeCode(frame) + " "
+                        + new String(frame.payload(), StandardCharsets.UTF_8).substring(Math.min(2,
+                        frame.payload().length)));
+            }
+        }
+    }
+
+    private record Frame(int opcode, byte[] payload) {
+    }
+
+    private static int closeCode(Frame close) {
+        byte[] payload = close.payload();
+        return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
+    }
+
+    private Frame readFrame() throws IOException {
+        int b0 = in.readUnsignedByte();
+        int b1 = in.readUnsignedByte();
+        long length = b1 & 0x7f;
+        if (length == 126) {
+            length = in.readUnsignedShort();
+        } else if (length == 127) {
+            length = in.readLong();
+        }
+        byte[] payload = new byte[(int) length];
+        in.readFully(payload);
+        return new Frame(b0 & 0x0f, payload);
     }
 
     private String readHead() throws IOException {

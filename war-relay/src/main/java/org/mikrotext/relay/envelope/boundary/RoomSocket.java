@@ -175,8 +175,10 @@ public class RoomSocket {
                 services.limits().maxQueuedBytes(), services.channels().socketTasks());
         this.outbox = box;
         this.sender = Sender.of(authenticated);
+        int keyVersion;
         try {
             var view = services.rooms().view(authenticated);
+            keyVersion = view.room().getKeyVersion();
             box.offer(JsonIO.object()
                     .add("type", "ready")
                     .add("participantId", authenticated.getId())
@@ -190,7 +192,7 @@ public class RoomSocket {
             closeQuietly(CloseCodes.TOO_SLOW, ProblemMapper.problemOf(e).title());
             return;
         }
-        services.channels().resume(roomId, box, after);
+        services.channels().resume(roomId, box, after, keyVersion);
     }
 
     private void send(JsonObject frame, JsonValue id) {

@@ -78,11 +78,16 @@ public class RoomChannels {
     };
     private final Consumer<Collection<String>> endingListener = this::ended;
 
-    /** One room's lock, open sockets, and the last seq handed to them. */
+    /**
+     * One room's lock, open sockets, the last seq handed to them, and the last key rotation announced to them (its
+     * version, 0 before any, and each participant's wrap), all guarded by the lock.
+     */
     private static final class Channel {
         final ReentrantLock lock = new ReentrantLock();
         final Set<Outbox> members = ConcurrentHashMap.newKeySet();
         long published;
+        int rotatedTo;
+        Map<String, byte[]> rotationWraps = Map.of();
     }
 
     @PostConstruct
@@ -141,21 +146,20 @@ public class RoomChannels {
 
     /**
      * Runs a key rotation (one committed transaction) and tells each open socket of the room its own wrap of the new
-     * key, under the room's lock, so that no envelope of the new version reaches a socket before its key does.
+     * key, under the room's lock, so that no envelope of the new version reaches a socket before its key does. The
+     * channel keeps the announcement for the sockets still catching up ({@link #attach}).
      */
     public void rotateAndAnnounce(String roomId, int keyVersion, Map<String, byte[]> wraps, Runnable rotation) {
         Channel channel = channel(roomId);
         channel.lock.lock();
         try {
             rotation.run();
+            channel.rotatedTo = keyVersion;
+            channel.rotationWraps = Map.copyOf(wraps);
             for (Outbox outbox : channel.members) {
                 byte[] wrapped = wraps.get(outbox.participantId());
                 if (wrapped != null) {
-                    outbox.offer(JsonIO.object()
-                            .add("type", "key-rotated")
-                            .add("keyVersion", keyVersion)
-                            .add("wrapped", Base64Url.encode(wrapped))
-                            .build().toString());
+                    outbox.offer(keyRotated(keyVersion, wrapped));
                 }
             }
         } finally {
@@ -163,15 +167,24 @@ public class RoomChannels {
         }
     }
 
+    private static String keyRotated(int keyVersion, byte[] wrapped) {
+        return JsonIO.object()
+                .add("type", "key-rotated")
+                .add("keyVersion", keyVersion)
+                .add("wrapped", Base64Url.encode(wrapped))
+                .build().toString();
+    }
+
     /**
      * Catches a socket that has just said hello up on its own thread ({@link #attach}); in a burst of hellos it waits
      * for a free catch-up thread. With thousands already waiting, the socket is closed (1013) and resumes later.
+     * {@code keyVersion} is the key version its {@code ready} named.
      */
-    public void resume(String roomId, Outbox outbox, long after) {
+    public void resume(String roomId, Outbox outbox, long after, int keyVersion) {
         try {
             catchUps.execute(() -> {
                 try {
-                    attach(roomId, outbox, after);
+                    attach(roomId, outbox, after, keyVersion);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     outbox.close(CloseCodes.TOO_SLOW, "interrupted; resume by seq");
@@ -193,10 +206,17 @@ public class RoomChannels {
      * once nothing has been published beyond what it has read; otherwise it reads again (at most
      * {@value #MAX_CATCH_UP_PASSES} times; then it is closed with 1011 and resumes later). Envelopes committed but not
      * yet published when it joins reach it twice (read, then published); the outbox drops the second by its seq.
+     *
+     * <p>The room key may be rotated meanwhile ({@code keyVersion} is the version the socket's {@code ready} named),
+     * and the rotation is announced only to sockets that have joined. So the socket gets {@code key-rotated} with its
+     * own wrap before the first envelope it reads of a newer version, and when it joins, under the lock, the last
+     * rotation announced to the room if it has not had that version yet: its key always comes before any envelope of
+     * the new version, as for the sockets that were already live.
      */
-    public void attach(String roomId, Outbox outbox, long after) throws InterruptedException {
+    public void attach(String roomId, Outbox outbox, long after, int keyVersion) throws InterruptedException {
         Channel channel = channel(roomId);
         long cursor = after;
+        int known = keyVersion;
         for (int pass = 0; ; pass++) {
             if (pass == MAX_CATCH_UP_PASSES) {
                 // Envelopes keep being published beyond what is stored: the room is being deleted. Resume later.
@@ -207,6 +227,13 @@ public class RoomChannels {
             do {
                 page = store.envelopesAfter(roomId, cursor, PAGE);
                 for (Envelope envelope : page) {
+                    if (envelope.getKeyVersion() > known) {
+                        known = envelope.getKeyVersion();
+                        byte[] wrapped = store.wrapped(roomId, outbox.participantId(), known);
+                        if (wrapped != null) {
+                            outbox.offerWhenRoom(WireFrame.text(keyRotated(known, wrapped)), CATCH_UP_WAIT_MILLIS);
+                        }
+                    }
                     outbox.offerEnvelopeWhenRoom(envelope.getSeq(), EnvelopeJson.frame(envelope),
                             CATCH_UP_WAIT_MILLIS);
                     cursor = envelope.getSeq();
@@ -224,6 +251,10 @@ public class RoomChannels {
                 }
                 // Everything published so far has been read: what is published from now on reaches this socket.
                 if (channel.published <= cursor) {
+                    byte[] wrapped = channel.rotationWraps.get(outbox.participantId());
+                    if (channel.rotatedTo > known && wrapped != null) {
+                        outbox.offer(keyRotated(channel.rotatedTo, wrapped));
+                    }
                     channel.members.add(outbox);
                     break;
                 }

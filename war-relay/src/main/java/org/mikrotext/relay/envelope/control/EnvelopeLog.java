@@ -14,7 +14,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -37,13 +36,14 @@ import org.mikrotext.store.entity.SignedEnvelope;
  * writer thread ({@value #WRITERS} writers, a room always on the same one). A writer takes everything waiting in its
  * queue, up to {@value #MAX_BATCH}, and stores it in one local JDBC transaction ({@link EnvelopeBatch}): one round
  * trip locks the rooms, one reads the senders, one batch inserts the rows, and one commit (one flush to disk) makes
- * them durable. While it commits, the
- * next batch gathers, so batches grow with the load. The room's publisher thread ({@value #PUBLISHERS}, a room
- * always on the same one) then pushes each stored envelope to its room's sockets and completes the sender's future
- * (the {@code ack} or the 201), in commit order, within one {@link WriteBatch}: each socket's frames of the batch
- * (the envelopes of its room, and the {@code ack} of its own) leave in one write. A publisher that has fallen behind
- * takes every batch stored meanwhile (up to {@value #MAX_BATCH} envelopes) into one write batch. An envelope is
- * acknowledged only after its commit.
+ * them durable. While it commits, the next batch gathers, so batches grow with the load. A writer that finds its
+ * queue empty waits for the next envelope and no longer: waiting for a fuller batch (up to 1 ms for 16 envelopes,
+ * before) made each commit cycle and its batch longer and added more latency than it saved (docs/performance.md,
+ * after 10). The room's publisher thread ({@value #PUBLISHERS}, a room always on the same one) then pushes each
+ * stored envelope to its room's sockets and completes the sender's future (the {@code ack} or the 201), in commit
+ * order, within one {@link WriteBatch}: each socket's frames of the batch (the envelopes of its room, and the
+ * {@code ack} of its own) leave in one write. A publisher that has fallen behind takes every batch stored meanwhile
+ * (up to {@value #MAX_BATCH} envelopes) into one write batch. An envelope is acknowledged only after its commit.
  *
  * <p>A replay rolls its whole batch back (the unique constraint on the chain position fails at the insert); the batch
  * is then stored once more with the held chain positions read first, so that only the replay is refused. A database
@@ -58,9 +58,6 @@ public class EnvelopeLog {
      * order, while the commits of different writers overlap their round trips to the database.
      */
     static final int WRITERS = 1;
-    /** A writer that wakes to fewer envelopes than this waits up to {@value #LINGER_MICROS} µs for more. */
-    static final int LINGER_BATCH = 16;
-    static final long LINGER_MICROS = 1000;
     /**
      * Publisher threads. Each room belongs to one (by its id's hash), so its envelopes reach its sockets in commit
      * order, while a socket write that is slow holds up only the rooms of its own publisher.
@@ -178,7 +175,7 @@ public class EnvelopeLog {
         while (true) {
             List<Pending> batch;
             synchronized (queue) {
-                if (!awaitWork(queue) || !linger(queue)) {
+                if (!awaitWork(queue)) {
                     return;
                 }
                 batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
@@ -334,27 +331,6 @@ public class EnvelopeLog {
         while (queue.isEmpty() && !stopped) {
             try {
                 queue.wait();
-            } catch (InterruptedException e) {
-                // stop() interrupts; the loop condition decides
-            }
-        }
-        return !stopped;
-    }
-
-    /**
-     * Group commit's wait: with fewer than {@value #LINGER_BATCH} envelopes waiting, waits up to
-     * {@value #LINGER_MICROS} µs for more, because each commit costs the relay and the database far more than each
-     * envelope in it. Holding {@code queue}'s monitor; false once the log is stopped.
-     */
-    private boolean linger(ArrayDeque<Pending> queue) {
-        long deadline = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(LINGER_MICROS);
-        while (queue.size() < LINGER_BATCH && !stopped) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                break;
-            }
-            try {
-                TimeUnit.NANOSECONDS.timedWait(queue, left);
             } catch (InterruptedException e) {
                 // stop() interrupts; the loop condition decides
             }

@@ -698,20 +698,14 @@ class RelayIT {
     void aSocketStillCatchingUpGetsTheNewKeyBeforeAnyEnvelopeOfIt() throws Exception {
         // The test server lets a socket fall at most 1 MiB behind, so a catch-up of 48 envelopes of 64 KiB waits
         // for its reader: a rotation then happens while the socket is not yet live.
-        Member alice = relay.create("Alice", 600);
-        Member bob = relay.joinNew(alice, "Bob");
-        Member dave = relay.joinNew(alice, "Dave");
-        Member carol = relay.joinNew(alice, "Carol");
-        int backlog = 48;
-        for (Member sender : List.of(alice, bob, dave)) {
-            for (int i = 0; i < backlog / 3; i++) {
-                assertEquals(201, sender.post(sender.nextEnvelope(Wire.random(64 * 1024)).build()).status());
-            }
-        }
+        List<Member> room = roomWithLargeBacklog();
+        Member alice = room.get(0);
+        Member carol = room.get(3);
+        int backlog = LARGE_BACKLOG;
         String keys = "api/rooms/" + alice.roomId() + "/keys";
-        List<String[]> wraps2 = List.of(alice, bob, dave, carol).stream()
+        List<String[]> wraps2 = room.stream()
                 .map(m -> new String[] {m.participantId(), Wire.b64(Wire.random(60))}).toList();
-        List<String[]> wraps3 = List.of(alice, bob, dave, carol).stream()
+        List<String[]> wraps3 = room.stream()
                 .map(m -> new String[] {m.participantId(), Wire.b64(Wire.random(60))}).toList();
         String carolsWrap2 = wraps2.get(3)[1];
         String carolsWrap3 = wraps3.get(3)[1];
@@ -737,6 +731,51 @@ class RelayIT {
                     seen.size()), "the key announced to the room before the socket went live reaches it");
             assertEquals(backlog + 1, seen.stream().filter(f -> f.startsWith("envelope ")).count());
         }
+    }
+
+    @Test
+    void aRemovedParticipantsSocketStillCatchingUpNeverGoesLive() throws Exception {
+        // As above: the catch-up waits for its reader, and the participant is removed meanwhile.
+        List<Member> room = roomWithLargeBacklog();
+        Member alice = room.get(0);
+        Member carol = room.get(3);
+        try (RawSocket c = new RawSocket(relay.ws(alice.roomId()))) {
+            c.sendText(hello(carol.token()));
+            readJson(c, "ready");
+            assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/"
+                    + carol.participantId(), alice.token(), null).status());
+            List<String> seen = new ArrayList<>();
+            java.io.IOException ended = assertThrows(java.io.IOException.class,
+                    () -> seen.addAll(readUntil(c, f -> {
+                        seen.add(f.getString("type"));
+                        return false;
+                    })));
+            // The relay closes with 4403; a reset may overtake the close frame (the relay closes with this client's
+            // pongs unread). Still open after 30 s would be a SocketTimeoutException.
+            assertFalse(ended instanceof java.net.SocketTimeoutException, "the socket stayed open: " + seen);
+            assertTrue(ended instanceof java.net.SocketException || ended.getMessage().contains(": 4403 "),
+                    ended.toString());
+            assertFalse(seen.contains("participants"), "the removed participant's socket never went live: " + seen);
+        }
+    }
+
+    private static final int LARGE_BACKLOG = 48;
+
+    /**
+     * A room of Alice (its creator), Bob, Dave and Carol, in that order, holding 48 envelopes of 64 KiB (over 4 MiB of
+     * frames, far more than the 1 MiB the test server lets a socket fall behind), 16 from each of the first three
+     * (the send rate allows 20 at once).
+     */
+    private List<Member> roomWithLargeBacklog() {
+        Member alice = relay.create("Alice", 600);
+        List<Member> room = List.of(alice, relay.joinNew(alice, "Bob"), relay.joinNew(alice, "Dave"),
+                relay.joinNew(alice, "Carol"));
+        for (Member sender : room.subList(0, 3)) {
+            for (int i = 0; i < LARGE_BACKLOG / 3; i++) {
+                assertEquals(201, sender.post(sender.nextEnvelope(Wire.random(64 * 1024)).build()).status());
+            }
+        }
+        return room;
     }
 
     /** The body of a key rotation to {@code version} with {@code wraps} ({participantId, wrapped}). */

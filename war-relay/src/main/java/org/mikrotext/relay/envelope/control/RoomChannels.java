@@ -79,12 +79,14 @@ public class RoomChannels {
     private final Consumer<Collection<String>> endingListener = this::ended;
 
     /**
-     * One room's lock, open sockets, the last seq handed to them, and the last key rotation announced to them (its
-     * version, 0 before any, and each participant's wrap), all guarded by the lock.
+     * One room's lock, open sockets, the last seq handed to them, the last key rotation announced to them (its
+     * version, 0 before any, and each participant's wrap), guarded by the lock, and the participants removed since
+     * the channel opened (written under the lock, read without it too).
      */
     private static final class Channel {
         final ReentrantLock lock = new ReentrantLock();
         final Set<Outbox> members = ConcurrentHashMap.newKeySet();
+        final Set<String> removed = ConcurrentHashMap.newKeySet();
         long published;
         int rotatedTo;
         Map<String, byte[]> rotationWraps = Map.of();
@@ -225,6 +227,10 @@ public class RoomChannels {
             }
             List<Envelope> page;
             do {
+                if (channel.removed.contains(outbox.participantId())) {
+                    outbox.close(CloseCodes.REMOVED, "removed from the room");
+                    return;
+                }
                 page = store.envelopesAfter(roomId, cursor, PAGE);
                 for (Envelope envelope : page) {
                     if (envelope.getKeyVersion() > known) {
@@ -247,6 +253,10 @@ public class RoomChannels {
             try {
                 if (channels.get(roomId) != channel) {
                     outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
+                    return;
+                }
+                if (channel.removed.contains(outbox.participantId())) {
+                    outbox.close(CloseCodes.REMOVED, "removed from the room");
                     return;
                 }
                 // Everything published so far has been read: what is published from now on reaches this socket.
@@ -291,19 +301,25 @@ public class RoomChannels {
         channel.members.forEach(outbox -> outbox.offer(frame));
     }
 
-    /** Closes the sockets of a removed participant (4403). */
+    /**
+     * Closes the sockets of a removed participant (4403), live ones at once and those still catching up before their
+     * next page or when they would go live: under the room's lock, so that none joins the live stream after this.
+     */
     public void removed(String roomId, String participantId) {
-        Channel channel = channels.get(roomId);
-        if (channel == null) {
-            return;
+        Channel channel = channel(roomId);
+        channel.lock.lock();
+        try {
+            channel.removed.add(participantId);
+            channel.members.removeIf(outbox -> {
+                if (outbox.participantId().equals(participantId)) {
+                    outbox.close(CloseCodes.REMOVED, "removed from the room");
+                    return true;
+                }
+                return false;
+            });
+        } finally {
+            channel.lock.unlock();
         }
-        channel.members.removeIf(outbox -> {
-            if (outbox.participantId().equals(participantId)) {
-                outbox.close(CloseCodes.REMOVED, "removed from the room");
-                return true;
-            }
-            return false;
-        });
     }
 
     /** Closes every socket of rooms that expired or were deleted (4410) and forgets the rooms. */

@@ -660,24 +660,23 @@ class RelayIT {
                 alice.token(), null).status());
         String aliceWrap = Wire.b64(Wire.random(60));
         String carolWrap = Wire.b64(Wire.random(60));
-        java.util.function.BiFunction<Integer, List<String[]>, String> body = RelayIT::rotation;
         String keys = "api/rooms/" + alice.roomId() + "/keys";
         List<String[]> both = List.of(new String[] {alice.participantId(), aliceWrap},
                 new String[] {carol.participantId(), carolWrap});
 
-        assertEquals(403, relay.call("POST", keys, carol.token(), body.apply(2, both)).status(), "creator only");
-        assertEquals(409, relay.call("POST", keys, alice.token(), body.apply(3, both)).status(), "current + 1 only");
-        Answer missing = relay.call("POST", keys, alice.token(), body.apply(2, List.<String[]>of(both.get(0))));
+        assertEquals(403, relay.call("POST", keys, carol.token(), rotation(2, both)).status(), "creator only");
+        assertEquals(409, relay.call("POST", keys, alice.token(), rotation(3, both)).status(), "current + 1 only");
+        Answer missing = relay.call("POST", keys, alice.token(), rotation(2, List.<String[]>of(both.get(0))));
         assertEquals(400, missing.status());
         assertEquals("wraps-incomplete", missing.problemType());
         List<String[]> withBob = new ArrayList<>(both);
         withBob.add(new String[] {bob.participantId(), aliceWrap});
-        assertEquals(400, relay.call("POST", keys, alice.token(), body.apply(2, withBob)).status(),
+        assertEquals(400, relay.call("POST", keys, alice.token(), rotation(2, withBob)).status(),
                 "who left gets no wrap");
 
         try (Socket c = carol.connect(0)) {
             c.next("ready");
-            Answer rotated = relay.call("POST", keys, alice.token(), body.apply(2, both));
+            Answer rotated = relay.call("POST", keys, alice.token(), rotation(2, both));
             assertEquals(201, rotated.status(), rotated.body());
             JsonObject announced = c.next("key-rotated");
             assertEquals(2, announced.getInt("keyVersion"));
@@ -701,7 +700,6 @@ class RelayIT {
         List<Member> room = roomWithLargeBacklog();
         Member alice = room.get(0);
         Member carol = room.get(3);
-        int backlog = LARGE_BACKLOG;
         String keys = "api/rooms/" + alice.roomId() + "/keys";
         List<String[]> wraps2 = room.stream()
                 .map(m -> new String[] {m.participantId(), Wire.b64(Wire.random(60))}).toList();
@@ -717,8 +715,8 @@ class RelayIT {
             assertEquals(201, relay.call("POST", keys, alice.token(), rotation(2, wraps2)).status());
             assertEquals(201, alice.post(alice.envelope(2, 0, Wire.random(272), alice.signing()).build()).status());
             List<String> seen = readUntil(c, f -> "envelope".equals(f.getString("type")) && f.getInt("keyVersion") == 2);
-            assertEquals(backlog, seen.stream().filter("envelope 1"::equals).count(), String.join(",", seen));
-            assertEquals(List.of("key-rotated 2 " + carolsWrap2, "envelope 2"), seen.subList(backlog, seen.size()),
+            assertEquals(LARGE_BACKLOG, seen.stream().filter("envelope 1"::equals).count(), String.join(",", seen));
+            assertEquals(List.of("key-rotated 2 " + carolsWrap2, "envelope 2"), seen.subList(LARGE_BACKLOG, seen.size()),
                     "the new key, then the envelope of the new version");
         }
         // Rotated during the catch-up, no envelope of the new version yet: the key comes when the socket goes live.
@@ -729,7 +727,7 @@ class RelayIT {
             List<String> seen = readUntil(c, f -> "participants".equals(f.getString("type")));
             assertEquals(List.of("key-rotated 3 " + carolsWrap3, "participants"), seen.subList(seen.size() - 2,
                     seen.size()), "the key announced to the room before the socket went live reaches it");
-            assertEquals(backlog + 1, seen.stream().filter(f -> f.startsWith("envelope ")).count());
+            assertEquals(LARGE_BACKLOG + 1, seen.stream().filter(f -> f.startsWith("envelope ")).count());
         }
     }
 
@@ -745,11 +743,7 @@ class RelayIT {
             assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/"
                     + carol.participantId(), alice.token(), null).status());
             List<String> seen = new ArrayList<>();
-            java.io.IOException ended = assertThrows(java.io.IOException.class,
-                    () -> seen.addAll(readUntil(c, f -> {
-                        seen.add(f.getString("type"));
-                        return false;
-                    })));
+            java.io.IOException ended = assertThrows(java.io.IOException.class, () -> readUntil(c, f -> false, seen));
             // The relay closes with 4403; a reset may overtake the close frame (the relay closes with this client's
             // pongs unread). Still open after 30 s would be a SocketTimeoutException.
             assertFalse(ended instanceof java.net.SocketTimeoutException, "the socket stayed open: " + seen);
@@ -790,20 +784,31 @@ class RelayIT {
     }
 
     private static JsonObject readJson(RawSocket socket, String type) throws java.io.IOException {
-        JsonObject frame = Json.createReader(new java.io.StringReader(socket.readText())).readObject();
+        JsonObject frame = nextFrame(socket);
         assertEquals(type, frame.getString("type"), frame.toString());
         return frame;
     }
 
-    /**
-     * Reads frames up to the first that {@code last} matches, and names each: {@code envelope V} (its key version),
-     * {@code key-rotated V WRAPPED}, or its type.
-     */
+    private static JsonObject nextFrame(RawSocket socket) throws java.io.IOException {
+        return Json.createReader(new java.io.StringReader(socket.readText())).readObject();
+    }
+
+    /** {@link #readUntil(RawSocket, java.util.function.Predicate, List)} into a new list, which it returns. */
     private static List<String> readUntil(RawSocket socket, java.util.function.Predicate<JsonObject> last)
             throws java.io.IOException {
         List<String> seen = new ArrayList<>();
+        readUntil(socket, last, seen);
+        return seen;
+    }
+
+    /**
+     * Reads frames up to the first that {@code last} matches, and names each in {@code seen}: {@code envelope V} (its
+     * key version), {@code key-rotated V WRAPPED}, or its type.
+     */
+    private static void readUntil(RawSocket socket, java.util.function.Predicate<JsonObject> last, List<String> seen)
+            throws java.io.IOException {
         while (true) {
-            JsonObject frame = Json.createReader(new java.io.StringReader(socket.readText())).readObject();
+            JsonObject frame = nextFrame(socket);
             String type = frame.getString("type");
             seen.add(switch (type) {
                 case "envelope" -> "envelope " + frame.getInt("keyVersion");
@@ -811,7 +816,7 @@ class RelayIT {
                 default -> type;
             });
             if (last.test(frame)) {
-                return seen;
+                return;
             }
         }
     }

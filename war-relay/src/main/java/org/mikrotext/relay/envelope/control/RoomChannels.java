@@ -227,8 +227,7 @@ public class RoomChannels {
             }
             List<Envelope> page;
             do {
-                if (channel.removed.contains(outbox.participantId())) {
-                    outbox.close(CloseCodes.REMOVED, "removed from the room");
+                if (closedIfRemoved(channel, outbox)) {
                     return;
                 }
                 page = store.envelopesAfter(roomId, cursor, PAGE);
@@ -255,8 +254,7 @@ public class RoomChannels {
                     outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
                     return;
                 }
-                if (channel.removed.contains(outbox.participantId())) {
-                    outbox.close(CloseCodes.REMOVED, "removed from the room");
+                if (closedIfRemoved(channel, outbox)) {
                     return;
                 }
                 // Everything published so far has been read: what is published from now on reaches this socket.
@@ -310,16 +308,19 @@ public class RoomChannels {
         channel.lock.lock();
         try {
             channel.removed.add(participantId);
-            channel.members.removeIf(outbox -> {
-                if (outbox.participantId().equals(participantId)) {
-                    outbox.close(CloseCodes.REMOVED, "removed from the room");
-                    return true;
-                }
-                return false;
-            });
+            channel.members.removeIf(outbox -> closedIfRemoved(channel, outbox));
         } finally {
             channel.lock.unlock();
         }
+    }
+
+    /** Closes {@code outbox} with 4403 if its participant has been removed from the room; true if so. */
+    private static boolean closedIfRemoved(Channel channel, Outbox outbox) {
+        if (!channel.removed.contains(outbox.participantId())) {
+            return false;
+        }
+        outbox.close(CloseCodes.REMOVED, "removed from the room");
+        return true;
     }
 
     /** Closes every socket of rooms that expired or were deleted (4410) and forgets the rooms. */

@@ -116,6 +116,10 @@ class EarIT {
                     "the native verifier was chosen at both deployments");
             assertTrue(log.contains("WebSocket writes go from the relay's frames to the connection"),
                     "Payara Server's output buffer of the socket was shrunk at the handshake");
+            assertTrue(log.contains("WebSocket handshakes release their parsed headers once answered"),
+                    "Payara Server's header storage of the handshake was released");
+            assertTrue(log.contains("WebSocket sockets release Tyrus's copy of their handshake once open"),
+                    "Payara Server's Tyrus let go of the handshake");
             server.undeploy(APP);
 
             Duration stopped = server.stop();

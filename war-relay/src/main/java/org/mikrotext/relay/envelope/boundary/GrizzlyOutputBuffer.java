@@ -88,7 +88,8 @@ final class GrizzlyOutputBuffer {
         return true;
     }
 
-    private static Field field(Class<?> owner, String name) throws NoSuchFieldException {
+    /** The field {@code name} of {@code owner} or of a superclass, made accessible. */
+    static Field field(Class<?> owner, String name) throws NoSuchFieldException {
         for (Class<?> type = owner; type != null; type = type.getSuperclass()) {
             try {
                 Field field = type.getDeclaredField(name);

@@ -24,7 +24,9 @@ import org.mikrotext.relay.problem.Problem;
  * {@code Host}), {@code 127.0.0.1}, {@code localhost} and {@code [::1]} on any port, and the origins listed in
  * {@code mikrotext.ws.allowed-origins}. A missing {@code Origin} (not a browser) is allowed: the socket is
  * authenticated by token, never by cookie. On Payara it also {@linkplain GrizzlyOutputBuffer shrinks} the container's
- * output buffer of the connection before the upgrade, so that frames are written without a copy.
+ * output buffer of the connection before the upgrade, so that frames are written without a copy, and once the
+ * {@code 101} has been sent it {@linkplain GrizzlyUpgradeRequest releases} the handshake's parsed headers, which the
+ * container would otherwise keep for the life of the socket.
  */
 @WebFilter(urlPatterns = "/ws/*", asyncSupported = true)
 public class HandshakeFilter extends HttpFilter {
@@ -56,10 +58,14 @@ public class HandshakeFilter extends HttpFilter {
             response.sendError(429);
             return;
         }
-        if ("websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+        boolean upgrade = "websocket".equalsIgnoreCase(request.getHeader("Upgrade"));
+        if (upgrade) {
             GrizzlyOutputBuffer.shrink(response);
         }
         chain.doFilter(request, response);
+        if (upgrade && response.getStatus() == HttpServletResponse.SC_SWITCHING_PROTOCOLS && response.isCommitted()) {
+            GrizzlyUpgradeRequest.release(request);
+        }
     }
 
     static boolean isAllowed(String origin, String host, List<String> extraOrigins) {

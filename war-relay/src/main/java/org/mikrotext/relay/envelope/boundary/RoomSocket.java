@@ -1,6 +1,5 @@
 package org.mikrotext.relay.envelope.boundary;
 
-import jakarta.inject.Inject;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -37,14 +36,13 @@ import org.mikrotext.relay.json.JsonIO;
  * ({@code hello}) only, within the hello timeout; then {@code ready}, every retained envelope after the client's
  * {@code after}, and the live ones. {@code send} frames are answered by {@code ack} or {@code error}.
  */
-@ServerEndpoint("/ws/rooms/{roomId}")
+@ServerEndpoint(value = "/ws/rooms/{roomId}", configurator = RoomSocketConfigurator.class)
 public class RoomSocket {
 
     private static final Logger LOG = Logger.getLogger(RoomSocket.class.getName());
     private static final int MAX_ID_CHARS = 64;
 
-    @Inject
-    SocketServices services;
+    private final SocketServices services;
 
     private Session session;
     private String roomId;
@@ -56,6 +54,11 @@ public class RoomSocket {
     private volatile Sender sender;
     private volatile Outbox outbox;
     private volatile ScheduledFuture<?> helloTimer;
+
+    /** Made by {@link RoomSocketConfigurator}, one per socket. */
+    RoomSocket(SocketServices services) {
+        this.services = services;
+    }
 
     @OnOpen
     public void open(Session session, @PathParam("roomId") String roomId) {
@@ -171,6 +174,7 @@ public class RoomSocket {
             return;
         }
         cancelHelloTimer();
+        TyrusHandshakeState.release(TyrusRawFrames.webSocket(session));
         Outbox box = new Outbox(session, TyrusRawFrames.writer(session), authenticated.getId(),
                 services.limits().maxQueuedBytes(), services.channels().socketTasks());
         this.outbox = box;

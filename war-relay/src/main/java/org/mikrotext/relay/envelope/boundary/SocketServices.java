@@ -10,10 +10,9 @@ import org.mikrotext.relay.room.control.RoomService;
 import org.mikrotext.relay.room.control.Sessions;
 
 /**
- * What a {@link RoomSocket} uses, injected once. Each socket is an endpoint instance that the container injects and
- * keeps for as long as the socket is open, with metadata for every injection point; one injection point instead of
- * six keeps that small (see docs/performance.md, heap per idle socket). Reached through methods: the injected
- * reference is a client proxy.
+ * What a {@link RoomSocket} uses, looked up once by {@link RoomSocketConfigurator} and handed to every socket, so that
+ * no socket carries injection state of its own (see docs/performance.md, heap per idle socket). Reached through
+ * methods: the reference handed out is a client proxy.
  */
 @ApplicationScoped
 public class SocketServices {

@@ -97,7 +97,8 @@ final class TyrusRawFrames {
         }
     }
 
-    private static Object webSocket(Session session) {
+    /** The session's Tyrus web socket, or null if it is not Tyrus's, has extensions, or is closed. */
+    static Object webSocket(Session session) {
         if (unavailable) {
             return null;
         }

@@ -20,7 +20,7 @@ record BenchConfig(
         int deliveriesRooms, int deliveriesParticipantsPerRoom, List<Double> deliveriesRates,
         int drainSeconds, int stalledReceiveBuffer,
         int connectionsTarget, int connectionsSteps, int connectionsPerRoom, int connectionsSocketsPerParticipant,
-        int connectionsInFlight,
+        int connectionsInFlight, String handshake,
         double quietOtherCores, int quietMaxWaitSeconds,
         int loops, boolean jfr, boolean perf, int profileSeconds, int nofile, List<String> serverJvmArgs, List<String> serverMicroArgs,
         Map<String, String> relayConfig,
@@ -67,7 +67,7 @@ record BenchConfig(
                 intProp("bench.slow.receiveBuffer", 4096),
                 intProp("bench.connections.target", 20000), intProp("bench.connections.steps", 5),
                 intProp("bench.connections.perRoom", 10), intProp("bench.connections.socketsPerParticipant", 4),
-                intProp("bench.connections.inFlight", 200),
+                intProp("bench.connections.inFlight", 200), handshake(prop("bench.handshake", "minimal")),
                 Double.parseDouble(prop("bench.quiet.otherCores", "0.3")), intProp("bench.quiet.maxWaitSeconds", 180),
                 intProp("bench.client.threads", 2), Boolean.parseBoolean(prop("bench.jfr", "true")),
                 Boolean.parseBoolean(prop("bench.perf", "true")),
@@ -84,6 +84,30 @@ record BenchConfig(
      */
     static final String DEFAULT_SERVER_JVM_ARGS = "-Xms2g -Xmx2g -XX:+AlwaysPreTouch -XX:+UseTransparentHugePages "
             + "-XX:MaxGCPauseMillis=20 -XX:FlightRecorderOptions:stackdepth=256";
+
+    /**
+     * The request headers every socket's handshake adds to the five a WebSocket handshake needs: none
+     * ({@code minimal}), or those Chromium sends with it ({@code browser}), so that what the relay keeps per socket can
+     * be measured for a browser's handshake too.
+     */
+    static final String BROWSER_HEADERS = "Pragma: no-cache\r\nCache-Control: no-cache\r\n"
+            + "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 "
+            + "Safari/537.36\r\nOrigin: http://127.0.0.1\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n"
+            + "Accept-Language: en-US,en;q=0.9\r\nSec-WebSocket-Extensions: permessage-deflate; "
+            + "client_max_window_bits\r\n";
+
+    private static String handshake(String kind) {
+        return switch (kind) {
+            case "minimal" -> "minimal";
+            case "browser" -> "browser";
+            default -> throw new IllegalArgumentException("bench.handshake is minimal or browser, not " + kind);
+        };
+    }
+
+    /** The header lines {@link #handshake} adds, each ending in CRLF. */
+    String handshakeHeaders() {
+        return handshake.equals("browser") ? BROWSER_HEADERS : "";
+    }
 
     boolean runs(String scenario) {
         return scenarios.contains(scenario);

@@ -107,7 +107,7 @@ class RelayBench {
         report.serverFileLimit = server.openFileLimit();
         try {
             api = new Population.Api(server.base(), httpPool);
-            ws = new WsClient("127.0.0.1", server.port(), cfg.loops());
+            ws = new WsClient("127.0.0.1", server.port(), cfg.loops(), cfg.handshakeHeaders());
             if (cfg.runs("fanout") || cfg.runs("slowConsumer") || cfg.runs("knee")) {
                 loadScenarios(report);
             }
@@ -910,6 +910,7 @@ class RelayBench {
         out.put("rssBytesPerSocket", reached == 0 ? 0 : (reachedRss - rss0) / reached);
         out.put("target", target);
         out.put("limitedBy", limitedBy);
+        out.put("handshake", cfg.handshake());
         out.put("participants", members.size());
         out.put("rooms", rooms);
         out.put("socketsPerParticipant", perSocket);

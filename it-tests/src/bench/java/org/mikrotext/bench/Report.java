@@ -521,9 +521,9 @@ final class Report {
                     without == 0 ? 0 : with / without, fanout.latency(1).p99(), slow.latency(1).p99()));
         }
         if (connections != null) {
-            t.append(String.format("connections: %s idle authenticated sockets; server heap %s B/socket, RSS %s "
-                            + "B/socket (least-squares slope over the steps: heap %s, RSS %s B/socket)%n",
-                    connections.get("sockets"), connections.get("heapBytesPerSocket"),
+            t.append(String.format("connections: %s idle authenticated sockets (%s handshakes); server heap %s "
+                            + "B/socket, RSS %s B/socket (least-squares slope over the steps: heap %s, RSS %s B/socket)%n",
+                    connections.get("sockets"), connections.get("handshake"), connections.get("heapBytesPerSocket"),
                     connections.get("rssBytesPerSocket"), connections.get("heapSlopeBytesPerSocket"),
                     connections.get("rssSlopeBytesPerSocket")));
             if (connections.get("rssMeans") != null) {

@@ -40,12 +40,15 @@ final class WsClient implements Closeable {
 
     private final InetSocketAddress server;
     private final String hostHeader;
+    private final String extraHeaders;
     private final Loop[] loops;
     private final AtomicInteger next = new AtomicInteger();
 
-    WsClient(String host, int port, int threads) throws IOException {
+    /** {@code extraHeaders}: more request header lines for every handshake, each ending in CRLF. */
+    WsClient(String host, int port, int threads, String extraHeaders) throws IOException {
         this.server = new InetSocketAddress(host, port);
         this.hostHeader = host + ":" + port;
+        this.extraHeaders = extraHeaders;
         this.loops = new Loop[threads];
         for (int i = 0; i < threads; i++) {
             loops[i] = new Loop("ws-loop-" + i);
@@ -189,7 +192,8 @@ final class WsClient implements Closeable {
             ThreadLocalRandom.current().nextBytes(nonce);
             String request = "GET " + path + " HTTP/1.1\r\nHost: " + hostHeader
                     + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
-                    + Base64.getEncoder().encodeToString(nonce) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+                    + Base64.getEncoder().encodeToString(nonce) + "\r\nSec-WebSocket-Version: 13\r\n"
+                    + extraHeaders + "\r\n";
             write(ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII)));
             key.interestOps(SelectionKey.OP_READ);
         }

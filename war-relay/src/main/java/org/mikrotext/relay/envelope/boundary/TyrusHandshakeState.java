@@ -32,19 +32,6 @@ final class TyrusHandshakeState {
     private TyrusHandshakeState() {
     }
 
-    /** The handler a proxy of Tyrus's ({@code TyrusServletUpgrade$TyrusHttpUpgradeHandlerProxy}) passes calls to. */
-    private static Object delegate(Object proxy, Class<?> handlerType) throws ReflectiveOperationException {
-        Field field = proxyHandler;
-        if (field == null || field.getDeclaringClass() != proxy.getClass()) {
-            field = GrizzlyOutputBuffer.field(proxy.getClass(), "handler");
-            if (!handlerType.isAssignableFrom(field.getType())) {
-                throw new NoSuchFieldException(proxy.getClass().getName() + ".handler is a " + field.getType());
-            }
-            proxyHandler = field;
-        }
-        return field.get(proxy);
-    }
-
     /** Drops the handshake state of the open socket behind a Tyrus web socket; true if it did. */
     static boolean release(Object webSocket) {
         if (unavailable || webSocket == null) {
@@ -88,5 +75,18 @@ final class TyrusHandshakeState {
             LOG.info("WebSocket sockets release Tyrus's copy of their handshake once open");
         }
         return true;
+    }
+
+    /** The handler a proxy of Tyrus's ({@code TyrusServletUpgrade$TyrusHttpUpgradeHandlerProxy}) passes calls to. */
+    private static Object delegate(Object proxy, Class<?> handlerType) throws ReflectiveOperationException {
+        Field field = proxyHandler;
+        if (field == null || field.getDeclaringClass() != proxy.getClass()) {
+            field = GrizzlyOutputBuffer.field(proxy.getClass(), "handler");
+            if (!handlerType.isAssignableFrom(field.getType())) {
+                throw new NoSuchFieldException(proxy.getClass().getName() + ".handler is a " + field.getType());
+            }
+            proxyHandler = field;
+        }
+        return field.get(proxy);
     }
 }

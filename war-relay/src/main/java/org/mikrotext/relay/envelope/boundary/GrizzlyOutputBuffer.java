@@ -3,10 +3,7 @@ package org.mikrotext.relay.envelope.boundary;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.ServletResponseWrapper;
 import java.lang.reflect.Field;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Lets a socket's frames go from the relay's bytes straight to the connection on Payara, instead of through a fresh
@@ -29,13 +26,14 @@ final class GrizzlyOutputBuffer {
 
     /** Grizzly's smallest buffer size; frames of an envelope are larger, so they are written without a copy. */
     static final int SIZE = 512;
-    private static final Logger LOG = Logger.getLogger(GrizzlyOutputBuffer.class.getName());
     private static final String FACADE = "org.apache.catalina.connector.ResponseFacade";
     private static final String[] PATH = {"response", "outputBuffer", "grizzlyOutputBuffer"};
     private static volatile Field[] fields;
     private static volatile Method setSize;
-    private static volatile boolean unavailable;
-    private static volatile boolean announced;
+    private static final ContainerShortcut SHORTCUT = new ContainerShortcut(GrizzlyOutputBuffer.class,
+            "WebSocket writes go from the relay's frames to the connection (container output buffer " + SIZE
+                    + " bytes)",
+            "WebSocket writes go through the container's output buffer");
 
     private GrizzlyOutputBuffer() {
     }
@@ -51,7 +49,7 @@ final class GrizzlyOutputBuffer {
 
     /** {@link #shrink} for the container's own response object. */
     static boolean shrinkFacade(Object facade) {
-        if (unavailable || facade == null || !facade.getClass().getName().equals(FACADE)) {
+        if (SHORTCUT.unavailable() || facade == null || !facade.getClass().getName().equals(FACADE)) {
             return false;
         }
         try {
@@ -75,16 +73,9 @@ final class GrizzlyOutputBuffer {
             }
             setSize.invoke(buffer, SIZE);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            unavailable = true;
-            Throwable cause = e instanceof InvocationTargetException i ? i.getCause() : e;
-            LOG.log(Level.INFO, "WebSocket writes go through the container''s output buffer: {0}", String.valueOf(cause));
-            return false;
+            return SHORTCUT.giveUp(e);
         }
-        if (!announced) {
-            announced = true;
-            LOG.info("WebSocket writes go from the relay's frames to the connection (container output buffer "
-                    + SIZE + " bytes)");
-        }
+        SHORTCUT.worked();
         return true;
     }
 

@@ -3,11 +3,8 @@ package org.mikrotext.relay.envelope.boundary;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletRequestWrapper;
 import java.lang.reflect.Field;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.Arrays;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Lets go of the parsed HTTP headers of a WebSocket handshake on Payara once the handshake is answered, instead of
@@ -33,12 +30,12 @@ import java.util.logging.Logger;
  */
 final class GrizzlyUpgradeRequest {
 
-    private static final Logger LOG = Logger.getLogger(GrizzlyUpgradeRequest.class.getName());
     private static final String FACADE = "org.apache.catalina.connector.RequestFacade";
     private static volatile Method[] facadePath;
     private static volatile Members members;
-    private static volatile boolean unavailable;
-    private static volatile boolean announced;
+    private static final ContainerShortcut SHORTCUT = new ContainerShortcut(GrizzlyUpgradeRequest.class,
+            "WebSocket handshakes release their parsed headers once answered",
+            "WebSocket handshakes keep their headers for the life of the socket");
 
     private GrizzlyUpgradeRequest() {
     }
@@ -68,7 +65,7 @@ final class GrizzlyUpgradeRequest {
         while (inner instanceof ServletRequestWrapper wrapper) {
             inner = wrapper.getRequest();
         }
-        if (unavailable || inner == null || !inner.getClass().getName().equals(FACADE)) {
+        if (SHORTCUT.unavailable() || inner == null || !inner.getClass().getName().equals(FACADE)) {
             return false;
         }
         Object grizzly;
@@ -82,14 +79,14 @@ final class GrizzlyUpgradeRequest {
             Object catalina = path[0].invoke(inner);
             grizzly = catalina == null ? null : path[1].invoke(catalina);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            return giveUp(e);
+            return SHORTCUT.giveUp(e);
         }
         return grizzly != null && releaseServerRequest(grizzly);
     }
 
     /** {@link #release} for Grizzly's own request ({@code org.glassfish.grizzly.http.server.Request}). */
     static boolean releaseServerRequest(Object grizzlyRequest) {
-        if (unavailable) {
+        if (SHORTCUT.unavailable()) {
             return false;
         }
         try {
@@ -117,12 +114,9 @@ final class GrizzlyUpgradeRequest {
                 }
             }
         } catch (ReflectiveOperationException | RuntimeException e) {
-            return giveUp(e);
+            return SHORTCUT.giveUp(e);
         }
-        if (!announced) {
-            announced = true;
-            LOG.info("WebSocket handshakes release their parsed headers once answered");
-        }
+        SHORTCUT.worked();
         return true;
     }
 
@@ -135,13 +129,5 @@ final class GrizzlyUpgradeRequest {
         if (fields != null) {
             Arrays.fill(fields, null);
         }
-    }
-
-    private static boolean giveUp(Exception e) {
-        unavailable = true;
-        Throwable cause = e instanceof InvocationTargetException i ? i.getCause() : e;
-        LOG.log(Level.INFO, "WebSocket handshakes keep their headers for the life of the socket: {0}",
-                String.valueOf(cause));
-        return false;
     }
 }

@@ -1,8 +1,6 @@
 package org.mikrotext.relay.envelope.boundary;
 
 import java.lang.reflect.Field;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Lets go of what Tyrus (Payara) keeps of a socket's handshake once the socket is open.
@@ -18,7 +16,6 @@ import java.util.logging.Logger;
  */
 final class TyrusHandshakeState {
 
-    private static final Logger LOG = Logger.getLogger(TyrusHandshakeState.class.getName());
     private static final String SERVLET_WRITER = "org.glassfish.tyrus.servlet.TyrusServletWriter";
     /** {@code TyrusWebSocket.protocolHandler}, {@code ProtocolHandler.writer}. */
     private static volatile Field[] toWriter;
@@ -26,15 +23,16 @@ final class TyrusHandshakeState {
     private static volatile Field[] inHandler;
     /** {@code TyrusServletUpgrade$TyrusHttpUpgradeHandlerProxy.handler}. */
     private static volatile Field proxyHandler;
-    private static volatile boolean unavailable;
-    private static volatile boolean announced;
+    private static final ContainerShortcut SHORTCUT = new ContainerShortcut(TyrusHandshakeState.class,
+            "WebSocket sockets release Tyrus's copy of their handshake once open",
+            "WebSocket sockets keep Tyrus's copy of their handshake");
 
     private TyrusHandshakeState() {
     }
 
     /** Drops the handshake state of the open socket behind a Tyrus web socket; true if it did. */
     static boolean release(Object webSocket) {
-        if (unavailable || webSocket == null) {
+        if (SHORTCUT.unavailable() || webSocket == null) {
             return false;
         }
         try {
@@ -66,14 +64,9 @@ final class TyrusHandshakeState {
             }
             handler[2].set(upgradeHandler, null);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            unavailable = true;
-            LOG.log(Level.INFO, "WebSocket sockets keep Tyrus's copy of their handshake: {0}", e.toString());
-            return false;
+            return SHORTCUT.giveUp(e);
         }
-        if (!announced) {
-            announced = true;
-            LOG.info("WebSocket sockets release Tyrus's copy of their handshake once open");
-        }
+        SHORTCUT.worked();
         return true;
     }
 

@@ -12,8 +12,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Stops Tyrus (Payara's WebSocket implementation) from re-arming an idle timer that does nothing.
@@ -32,12 +30,12 @@ import java.util.logging.Logger;
  */
 final class TyrusIdleTimer {
 
-    private static final Logger LOG = Logger.getLogger(TyrusIdleTimer.class.getName());
     private static final String SESSION_CLASS = "org.glassfish.tyrus.core.TyrusSession";
     private static final String IDLE_COMMAND_CLASS = SESSION_CLASS + "$IdleTimeoutCommand";
     private static volatile Field scheduler;
-    private static volatile boolean unavailable;
-    private static volatile boolean announced;
+    private static final ContainerShortcut SHORTCUT = new ContainerShortcut(TyrusIdleTimer.class,
+            "WebSocket sessions skip Tyrus's idle-timer tasks while they have no idle timeout",
+            "Tyrus re-arms its idle timer through the container on every frame");
 
     private TyrusIdleTimer() {
     }
@@ -55,20 +53,17 @@ final class TyrusIdleTimer {
             }
             if (current instanceof ScheduledExecutorService container) {
                 field.set(session, new SkipIdleTimer(session, container));
-                if (!announced) {
-                    announced = true;
-                    LOG.info("WebSocket sessions skip Tyrus's idle-timer tasks while they have no idle timeout");
-                }
+                SHORTCUT.worked();
                 return true;
             }
         } catch (IllegalAccessException | RuntimeException e) {
-            giveUp(e);
+            SHORTCUT.giveUp(e);
         }
         return false;
     }
 
     private static Field schedulerField(Session session) {
-        if (unavailable || !session.getClass().getName().equals(SESSION_CLASS)) {
+        if (SHORTCUT.unavailable() || !session.getClass().getName().equals(SESSION_CLASS)) {
             return null;
         }
         Field field = scheduler;
@@ -76,22 +71,17 @@ final class TyrusIdleTimer {
             try {
                 field = session.getClass().getDeclaredField("service");
                 if (!field.getType().isAssignableFrom(SkipIdleTimer.class)) {
-                    giveUp(new NoSuchFieldException("service is a " + field.getType().getName()));
+                    SHORTCUT.giveUp(new NoSuchFieldException("service is a " + field.getType().getName()));
                     return null;
                 }
                 field.setAccessible(true);
                 scheduler = field;
             } catch (NoSuchFieldException | RuntimeException e) {
-                giveUp(e);
+                SHORTCUT.giveUp(e);
                 return null;
             }
         }
         return field;
-    }
-
-    private static void giveUp(Exception e) {
-        unavailable = true;
-        LOG.log(Level.INFO, "Tyrus re-arms its idle timer through the container on every frame: {0}", e.toString());
     }
 
     /** The container's scheduler, minus the idle-timer tasks that would do nothing. */

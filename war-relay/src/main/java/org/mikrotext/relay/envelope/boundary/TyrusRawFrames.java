@@ -9,8 +9,6 @@ import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import org.mikrotext.relay.envelope.control.FrameWriter;
 import org.mikrotext.relay.envelope.control.WireFrame;
 
@@ -30,13 +28,13 @@ import org.mikrotext.relay.envelope.control.WireFrame;
  */
 final class TyrusRawFrames {
 
-    private static final Logger LOG = Logger.getLogger(TyrusRawFrames.class.getName());
     private static final String REMOTE_CLASS = "org.glassfish.tyrus.core.TyrusRemoteEndpoint";
     private static final SendResult OK = new SendResult();
     private static volatile Field webSocketField;
     private static volatile Method sendRaw;
-    private static volatile boolean unavailable;
-    private static volatile boolean announced;
+    private static final ContainerShortcut SHORTCUT = new ContainerShortcut(TyrusRawFrames.class,
+            "WebSocket frames are framed once per envelope and written to each socket as bytes",
+            "WebSocket frames are framed by the container for each socket");
 
     private TyrusRawFrames() {
     }
@@ -47,10 +45,7 @@ final class TyrusRawFrames {
         if (webSocket == null) {
             return FrameWriter.api(session);
         }
-        if (!announced) {
-            announced = true;
-            LOG.info("WebSocket frames are framed once per envelope and written to each socket as bytes");
-        }
+        SHORTCUT.worked();
         return new RawWriter(webSocket, sendRaw);
     }
 
@@ -99,7 +94,7 @@ final class TyrusRawFrames {
 
     /** The session's Tyrus web socket, or null if it is not Tyrus's, has extensions, or is closed. */
     static Object webSocket(Session session) {
-        if (unavailable) {
+        if (SHORTCUT.unavailable()) {
             return null;
         }
         Object remote;
@@ -137,8 +132,7 @@ final class TyrusRawFrames {
             }
             return field.get(remote);
         } catch (NoSuchFieldException | NoSuchMethodException | IllegalAccessException | RuntimeException e) {
-            unavailable = true;
-            LOG.log(Level.INFO, "WebSocket frames are framed by the container for each socket: {0}", e.toString());
+            SHORTCUT.giveUp(e);
             return null;
         }
     }

@@ -58,13 +58,7 @@ class TyrusHandshakeStateTest {
 
     @Test
     void aSocketWithoutAServletWriterIsLeftAlone() throws Exception {
-        Object protocolHandler = construct(tyrus.loadClass("org.glassfish.tyrus.core.ProtocolHandler"),
-                new Class<?>[] {boolean.class, tyrus.loadClass("org.glassfish.tyrus.core.MaskingKeyGenerator")},
-                false, null);
-        Object webSocket = construct(tyrus.loadClass("org.glassfish.tyrus.core.TyrusWebSocket"),
-                new Class<?>[] {protocolHandler.getClass(), tyrus.loadClass("org.glassfish.tyrus.core.TyrusEndpointWrapper")},
-                protocolHandler, null);
-        assertFalse(TyrusHandshakeState.release(webSocket));
+        assertFalse(TyrusHandshakeState.release(webSocketWriting(null)));
         assertFalse(TyrusHandshakeState.release(null));
         assertTrue(TyrusHandshakeState.release(webSocket(handler(true))), "later sockets are still released");
     }
@@ -87,10 +81,17 @@ class TyrusHandshakeStateTest {
         call(proxy, "setHandler", handler);
         Object writer = construct(tyrus.loadClass("org.glassfish.tyrus.servlet.TyrusServletWriter"),
                 new Class<?>[] {handler.getClass()}, proxy);
+        return webSocketWriting(writer);
+    }
+
+    /** A Tyrus web socket whose protocol handler writes through {@code writer} (none if null). */
+    private Object webSocketWriting(Object writer) throws Exception {
         Object protocolHandler = construct(tyrus.loadClass("org.glassfish.tyrus.core.ProtocolHandler"),
                 new Class<?>[] {boolean.class, tyrus.loadClass("org.glassfish.tyrus.core.MaskingKeyGenerator")},
                 false, null);
-        call(protocolHandler, "setWriter", writer);
+        if (writer != null) {
+            call(protocolHandler, "setWriter", writer);
+        }
         return construct(tyrus.loadClass("org.glassfish.tyrus.core.TyrusWebSocket"),
                 new Class<?>[] {protocolHandler.getClass(), tyrus.loadClass("org.glassfish.tyrus.core.TyrusEndpointWrapper")},
                 protocolHandler, null);

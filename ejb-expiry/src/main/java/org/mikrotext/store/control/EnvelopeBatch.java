@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,13 +19,13 @@ import org.mikrotext.store.boundary.RoomStore.Append;
 import org.mikrotext.store.boundary.RoomStore.Appended;
 import org.mikrotext.store.boundary.StoreException.Reason;
 import org.mikrotext.store.entity.Envelope;
-import org.mikrotext.store.entity.SignedEnvelope;
 
 /**
  * Appends many envelopes, of any rooms, in one local transaction on one connection (group commit), with plain JDBC:
  * the hot path of the relay, where the container's per-transaction work (EJB call, JTA, persistence context) cost
- * more than the SQL itself. Round trips: the rooms' row locks (in id order), the senders, one batch of inserts, one
- * statement that advances every room's last seq, the trims if any, and the commit.
+ * more than the SQL itself. It locks the rooms' rows (in id order), reads the senders, inserts the envelopes,
+ * advances every room's last seq in one statement, trims what falls out of each room's limit, and commits: on
+ * PostgreSQL in two round trips ({@link PostgresRoundTrips}), on H2 one statement (or batch) at a time.
  *
  * <p>Each envelope gets the next {@code seq} of its room, in the order given. An envelope from a participant who is
  * gone or not in the room, to a room that is gone or expired, or under a stale key version is refused on its own.
@@ -34,8 +33,8 @@ import org.mikrotext.store.entity.SignedEnvelope;
  * {@link SQLException} (SQL state 23505) reaches the caller, which then stores the batch once more with
  * {@code refuseReplays}, so that only the replay is refused.
  *
- * <p>The SQL is portable between PostgreSQL and H2 (PostgreSQL mode). {@code IN} lists are padded to a power of two
- * by repeating their last value, so that the database sees few distinct statements and can reuse their plans.
+ * <p>H2's SQL is portable between PostgreSQL and H2 (PostgreSQL mode). Its {@code IN} lists are padded to a power of
+ * two by repeating their last value, so that the database sees few distinct statements and can reuse their plans.
  */
 public final class EnvelopeBatch {
 
@@ -45,15 +44,6 @@ public final class EnvelopeBatch {
     /** From the room's {@link TrimMarks mark} (0: its first seq) up to the newest that falls out of the limit. */
     private static final String TRIM = "DELETE FROM envelopes WHERE room_id = ? AND seq > ? AND seq <= ?";
 
-    /**
-     * For this transaction only: every statement of a group commit finds its rows by key, but with few rooms (a
-     * relay's usual state) PostgreSQL plans sequential scans of {@code rooms} and {@code participants}, dead row
-     * versions included, for the row locks, the senders, the room advance and the foreign-key check of every inserted
-     * envelope. With index scans PostgreSQL spends about a third less CPU per envelope in batches of 20, for one more
-     * round trip per transaction (docs/performance.md, after 8).
-     */
-    private static final String INDEXES_ONLY = "SET LOCAL enable_seqscan = off";
-
     private EnvelopeBatch() {
     }
 
@@ -62,7 +52,7 @@ public final class EnvelopeBatch {
     }
 
     /** A locked room as the batch sees it; {@code lastSeq} advances as envelopes are assigned. */
-    private static final class LockedRoom {
+    static final class LockedRoom {
         final int keyVersion;
         final long expiresAt;
         final long firstSeq;
@@ -77,7 +67,7 @@ public final class EnvelopeBatch {
     }
 
     /** A sender as the batch sees it: its room, and whether it is still in it. */
-    private record Sender(String roomId, boolean present) {
+    record Sender(String roomId, boolean present) {
     }
 
     /**
@@ -107,11 +97,6 @@ public final class EnvelopeBatch {
                                            boolean refuseReplays, TrimMarks marks) throws SQLException {
         connection.setAutoCommit(false);
         try {
-            if (isPostgres(connection)) {
-                try (Statement plan = connection.createStatement()) {
-                    plan.execute(INDEXES_ONLY);
-                }
-            }
             Map<String, Long> trimmed = new HashMap<>();
             List<Appended> outcomes = append(connection, appends, now, keepNewest, refuseReplays, marks, trimmed);
             connection.commit();
@@ -133,105 +118,135 @@ public final class EnvelopeBatch {
                                          boolean refuseReplays, TrimMarks marks, Map<String, Long> trimmed)
             throws SQLException {
         List<String> roomIds = new ArrayList<>(new TreeSet<>(appends.stream().map(Append::roomId).toList()));
-        Map<String, LockedRoom> rooms = lockRooms(connection, roomIds);
-        Map<String, Sender> senders = senders(connection,
-                appends.stream().map(Append::senderId).distinct().toList());
+        List<String> senderIds = appends.stream().map(Append::senderId).distinct().toList();
+        boolean postgres = isPostgres(connection);
+        Map<String, LockedRoom> rooms = new LinkedHashMap<>();
+        Map<String, Sender> senders = new HashMap<>();
+        if (postgres) {
+            PostgresRoundTrips.lockAndRead(connection, roomIds, senderIds, rooms, senders);
+        } else {
+            lockRooms(connection, roomIds, rooms);
+            senders(connection, senderIds, senders);
+        }
         Set<String> held = refuseReplays ? heldPositions(connection, roomIds, appends) : new HashSet<>();
         List<Appended> outcomes = new ArrayList<>(appends.size());
-        try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
-            for (Append append : appends) {
-                LockedRoom room = rooms.get(append.roomId());
-                Sender sender = senders.get(append.senderId());
-                if (room == null || room.expiresAt <= now) {
-                    outcomes.add(new Appended(null, Reason.ROOM_NOT_FOUND));
-                } else if (sender == null || !sender.present() || !sender.roomId().equals(append.roomId())) {
-                    outcomes.add(new Appended(null, Reason.PARTICIPANT_NOT_FOUND));
-                } else if (append.fields().keyVersion() != room.keyVersion) {
-                    outcomes.add(new Appended(null, Reason.KEY_VERSION_MISMATCH));
-                } else if (refuseReplays && !held.add(position(append.roomId(), append.senderId(),
-                        append.fields().keyVersion(), append.fields().chainId(), append.fields().chainIndex()))) {
-                    outcomes.add(new Appended(null, Reason.REPLAY));
-                } else {
-                    Envelope envelope = new Envelope(append.roomId(), ++room.lastSeq, append.senderId(),
-                            append.fields(), now, room.expiresAt);
-                    bindInsert(insert, envelope, append.fields());
-                    insert.addBatch();
-                    outcomes.add(new Appended(envelope, null));
-                }
-            }
-            if (outcomes.stream().anyMatch(outcome -> outcome.envelope() != null)) {
-                insert.executeBatch();
+        List<Envelope> stored = new ArrayList<>(appends.size());
+        for (Append append : appends) {
+            LockedRoom room = rooms.get(append.roomId());
+            Sender sender = senders.get(append.senderId());
+            if (room == null || room.expiresAt <= now) {
+                outcomes.add(new Appended(null, Reason.ROOM_NOT_FOUND));
+            } else if (sender == null || !sender.present() || !sender.roomId().equals(append.roomId())) {
+                outcomes.add(new Appended(null, Reason.PARTICIPANT_NOT_FOUND));
+            } else if (append.fields().keyVersion() != room.keyVersion) {
+                outcomes.add(new Appended(null, Reason.KEY_VERSION_MISMATCH));
+            } else if (refuseReplays && !held.add(position(append.roomId(), append.senderId(),
+                    append.fields().keyVersion(), append.fields().chainId(), append.fields().chainIndex()))) {
+                outcomes.add(new Appended(null, Reason.REPLAY));
+            } else {
+                Envelope envelope = new Envelope(append.roomId(), ++room.lastSeq, append.senderId(),
+                        append.fields(), now, room.expiresAt);
+                stored.add(envelope);
+                outcomes.add(new Appended(envelope, null));
             }
         }
-        advance(connection, rooms, keepNewest, marks, trimmed);
+        Map<String, Long> advanced = new LinkedHashMap<>();
+        rooms.forEach((roomId, room) -> {
+            if (room.lastSeq != room.firstSeq) {
+                advanced.put(roomId, room.lastSeq);
+            }
+        });
+        List<Trim> trims = new ArrayList<>();
+        advanced.forEach((roomId, lastSeq) -> {
+            long upTo = lastSeq - keepNewest;
+            long from = marks.of(roomId);
+            if (upTo > from) {
+                trims.add(new Trim(roomId, from, upTo));
+                trimmed.put(roomId, upTo);
+            }
+        });
+        if (postgres) {
+            PostgresRoundTrips.store(connection, stored, advanced, trims);
+        } else {
+            insert(connection, stored);
+            advance(connection, advanced);
+            trim(connection, trims);
+        }
         return outcomes;
     }
 
-    private static void bindInsert(PreparedStatement insert, Envelope envelope, SignedEnvelope fields)
-            throws SQLException {
+    /** Deletes a room's envelopes with {@code from < seq <= upTo}. */
+    record Trim(String roomId, long from, long upTo) {
+    }
+
+    private static void insert(Connection connection, List<Envelope> stored) throws SQLException {
+        if (stored.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
+            for (Envelope envelope : stored) {
+                bindInsert(insert, envelope);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    private static void bindInsert(PreparedStatement insert, Envelope envelope) throws SQLException {
         insert.setString(1, envelope.getRoomId());
         insert.setLong(2, envelope.getSeq());
         insert.setString(3, envelope.getSenderId());
-        insert.setInt(4, fields.keyVersion());
-        insert.setBytes(5, fields.chainId());
-        insert.setInt(6, fields.chainIndex());
-        if (fields.checkpoint() == null) {
+        insert.setInt(4, envelope.getKeyVersion());
+        insert.setBytes(5, envelope.getChainId());
+        insert.setInt(6, envelope.getChainIndex());
+        if (envelope.getCheckpoint() == null) {
             insert.setNull(7, Types.BINARY);
         } else {
-            insert.setBytes(7, fields.checkpoint());
+            insert.setBytes(7, envelope.getCheckpoint());
         }
-        insert.setBytes(8, fields.nonce());
-        insert.setBytes(9, fields.ciphertext());
-        insert.setBytes(10, fields.signature());
+        insert.setBytes(8, envelope.getNonce());
+        insert.setBytes(9, envelope.getCiphertext());
+        insert.setBytes(10, envelope.getSignature());
         insert.setLong(11, envelope.getCreatedAt());
         insert.setLong(12, envelope.getExpiresAt());
     }
 
     /**
-     * Stores each room's new last seq, and deletes what falls out of its newest {@code keepNewest}. The rooms are
-     * advanced by one statement, not one per room: with few rooms PostgreSQL reads the whole table for each statement
-     * that finds a room by id (measured: a sequential scan per room per commit, docs/performance.md).
+     * Stores each room's new last seq in one statement, not one per room: with few rooms PostgreSQL reads the whole
+     * table for each statement that finds a room by id (measured: a sequential scan per room per commit,
+     * docs/performance.md).
      */
-    private static void advance(Connection connection, Map<String, LockedRoom> rooms, int keepNewest,
-                                TrimMarks marks, Map<String, Long> trimmed) throws SQLException {
-        List<String> advanced = new ArrayList<>();
-        for (Map.Entry<String, LockedRoom> entry : rooms.entrySet()) {
-            if (entry.getValue().lastSeq != entry.getValue().firstSeq) {
-                advanced.add(entry.getKey());
-            }
-        }
+    private static void advance(Connection connection, Map<String, Long> advanced) throws SQLException {
         if (advanced.isEmpty()) {
             return;
         }
-        int slots = padded(advanced.size());
+        List<String> roomIds = new ArrayList<>(advanced.keySet());
+        int slots = padded(roomIds.size());
         String sql = "UPDATE rooms SET last_seq = CASE id" + " WHEN ? THEN ?".repeat(slots) + " ELSE last_seq END"
-                + " WHERE id IN (" + marks(advanced.size()) + ")";
+                + " WHERE id IN (" + marks(roomIds.size()) + ")";
         try (PreparedStatement advance = connection.prepareStatement(sql)) {
             for (int i = 0; i < slots; i++) {
-                String roomId = advanced.get(Math.min(i, advanced.size() - 1));
+                String roomId = roomIds.get(Math.min(i, roomIds.size() - 1));
                 advance.setString(2 * i + 1, roomId);
-                advance.setLong(2 * i + 2, rooms.get(roomId).lastSeq);
+                advance.setLong(2 * i + 2, advanced.get(roomId));
             }
-            bindPadded(advance, 2 * slots + 1, advanced);
+            bindPadded(advance, 2 * slots + 1, roomIds);
             advance.executeUpdate();
         }
-        boolean trims = false;
+    }
+
+    private static void trim(Connection connection, List<Trim> trims) throws SQLException {
+        if (trims.isEmpty()) {
+            return;
+        }
         try (PreparedStatement trim = connection.prepareStatement(TRIM)) {
-            for (String roomId : advanced) {
-                long upTo = rooms.get(roomId).lastSeq - keepNewest;
-                long from = marks.of(roomId);
-                if (upTo > from) {
-                    trim.setString(1, roomId);
-                    trim.setLong(2, from);
-                    trim.setLong(3, upTo);
-                    trim.addBatch();
-                    trimmed.put(roomId, upTo);
-                    trims = true;
-                }
+            for (Trim t : trims) {
+                trim.setString(1, t.roomId());
+                trim.setLong(2, t.from());
+                trim.setLong(3, t.upTo());
+                trim.addBatch();
             }
-            if (trims) {
-                trim.executeBatch();
-            }
+            trim.executeBatch();
         }
     }
 
@@ -262,38 +277,45 @@ public final class EnvelopeBatch {
         return roomId + ' ' + senderId + ' ' + keyVersion + ' ' + HexFormat.of().formatHex(chainId) + ' ' + chainIndex;
     }
 
-    private static Map<String, LockedRoom> lockRooms(Connection connection, List<String> roomIds)
+    private static void lockRooms(Connection connection, List<String> roomIds, Map<String, LockedRoom> rooms)
             throws SQLException {
-        Map<String, LockedRoom> rooms = new LinkedHashMap<>();
         String sql = "SELECT id, key_version, last_seq, expires_at FROM rooms WHERE id IN (" + marks(roomIds.size())
                 + ") ORDER BY id FOR UPDATE";
         try (PreparedStatement select = connection.prepareStatement(sql)) {
             bindPadded(select, roomIds);
             try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    rooms.put(rows.getString(1), new LockedRoom(rows.getInt(2), rows.getLong(3), rows.getLong(4)));
-                }
+                readRooms(rows, rooms);
             }
         }
-        return rooms;
     }
 
-    private static Map<String, Sender> senders(Connection connection, List<String> senderIds) throws SQLException {
-        Map<String, Sender> senders = new HashMap<>();
+    private static void senders(Connection connection, List<String> senderIds, Map<String, Sender> senders)
+            throws SQLException {
         String sql = "SELECT id, room_id, left_at FROM participants WHERE id IN (" + marks(senderIds.size()) + ")";
         try (PreparedStatement select = connection.prepareStatement(sql)) {
             bindPadded(select, senderIds);
             try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    String id = rows.getString(1);
-                    String roomId = rows.getString(2);
-                    rows.getLong(3);
-                    boolean present = rows.wasNull();
-                    senders.put(id, new Sender(roomId, present));
-                }
+                readSenders(rows, senders);
             }
         }
-        return senders;
+    }
+
+    /** Rows of {@code id, key_version, last_seq, expires_at}, locked. */
+    static void readRooms(ResultSet rows, Map<String, LockedRoom> rooms) throws SQLException {
+        while (rows.next()) {
+            rooms.put(rows.getString(1), new LockedRoom(rows.getInt(2), rows.getLong(3), rows.getLong(4)));
+        }
+    }
+
+    /** Rows of {@code id, room_id, left_at}. */
+    static void readSenders(ResultSet rows, Map<String, Sender> senders) throws SQLException {
+        while (rows.next()) {
+            String id = rows.getString(1);
+            String roomId = rows.getString(2);
+            rows.getLong(3);
+            boolean present = rows.wasNull();
+            senders.put(id, new Sender(roomId, present));
+        }
     }
 
     /** How many parameters a list of {@code count} values takes: the next power of two. */

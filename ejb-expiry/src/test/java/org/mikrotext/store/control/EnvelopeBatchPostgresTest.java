@@ -6,15 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.mikrotext.store.boundary.RoomStore.Append;
+import org.mikrotext.store.boundary.RoomStore.Appended;
 
 /**
  * {@link EnvelopeBatchTest} on a real PostgreSQL (embedded, one server for the class, a database per test), through
@@ -23,6 +27,7 @@ import org.junit.jupiter.api.Test;
 class EnvelopeBatchPostgresTest extends EnvelopeBatchTest {
 
     private static EmbeddedPostgres postgres;
+    private String url;
 
     @BeforeAll
     static void start() throws IOException {
@@ -41,10 +46,26 @@ class EnvelopeBatchPostgresTest extends EnvelopeBatchTest {
              Statement sql = admin.createStatement()) {
             sql.execute("CREATE DATABASE " + name);
         }
+        url = postgres.getJdbcUrl("postgres", name);
         SwitchingDataSource database = new SwitchingDataSource();
-        database.setUrl(postgres.getJdbcUrl("postgres", name));
+        database.setUrl(url);
         database.setUser("postgres");
         return database;
+    }
+
+    /**
+     * On PostgreSQL the commit travels with the envelopes, so it is made to fail where it runs: a deferred trigger
+     * raises at commit time, and the whole transaction is rolled back.
+     */
+    @Override
+    Connection failingCommit() throws SQLException {
+        try (Statement sql = connection.createStatement()) {
+            sql.execute("CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql "
+                    + "AS $$ BEGIN RAISE EXCEPTION 'the commit failed'; END $$");
+            sql.execute("CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON envelopes "
+                    + "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit()");
+        }
+        return connection;
     }
 
     @Test
@@ -59,6 +80,39 @@ class EnvelopeBatchPostgresTest extends EnvelopeBatchTest {
         }
         assertTrue(after[1] > before[1], "rooms and participants were read by index");
         assertEquals(before[0], after[0], "no sequential scan of rooms or participants (tables of one page)");
+    }
+
+    @Test
+    void aGroupCommitTakesTwoRoundTripsWhateverItHolds() throws Exception {
+        TrimMarks marks = new TrimMarks();
+        try (Connection counted = DriverManager.getConnection(url + "&socketFactory=" + CountingSockets.class.getName())) {
+            for (int batch = 0; batch < 8; batch++) { // past the driver's threshold for server-side statements
+                List<Append> appends = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    appends.add(append("room-a", "alice", 1, 4 * batch + i));
+                }
+                appends.add(append("room-b", "bob", 2, batch));
+                appends.add(append("room-a", "carol", 1, batch)); // refused: carol has left
+                CountingSockets.reset();
+                List<Appended> outcomes = EnvelopeBatch.appendAll(counted, appends, NOW, 6, false, marks);
+                assertEquals(2, CountingSockets.roundTrips(), "begin, locks and senders; envelopes, advance, trims "
+                        + "and commit (batch " + batch + ")");
+                assertEquals(5, outcomes.stream().filter(outcome -> outcome.envelope() != null).count());
+            }
+        }
+        assertEquals(List.of(27L, 28L, 29L, 30L, 31L, 32L), seqs("room-a"), "room-a trimmed to its newest 6");
+        assertEquals(List.of(10L, 11L, 12L, 13L, 14L, 15L), seqs("room-b"));
+    }
+
+    private List<Long> seqs(String roomId) throws SQLException {
+        List<Long> seqs = new ArrayList<>();
+        try (Statement sql = connection.createStatement();
+             ResultSet row = sql.executeQuery("SELECT seq FROM envelopes WHERE room_id = '" + roomId + "' ORDER BY seq")) {
+            while (row.next()) {
+                seqs.add(row.getLong(1));
+            }
+        }
+        return seqs;
     }
 
     /** Sequential and index scans of rooms and participants so far, as PostgreSQL's statistics report them. */

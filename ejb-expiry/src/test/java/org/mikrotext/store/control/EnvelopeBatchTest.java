@@ -163,7 +163,16 @@ abstract class EnvelopeBatchTest {
     void aTrimWhoseCommitFailsLeavesTheMarkWhereItWas() throws SQLException {
         TrimMarks marks = new TrimMarks();
         EnvelopeBatch.appendAll(connection, chain("room-a", "alice", 0, 5), NOW, 3, false, marks);
-        Connection failingCommit = (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
+        Connection failingCommit = failingCommit();
+        assertThrows(SQLException.class,
+                () -> EnvelopeBatch.appendAll(failingCommit, chain("room-a", "alice", 5, 3), NOW, 3, false, marks));
+        assertEquals(2, marks.of("room-a"), "the trim up to 5 was rolled back with its batch");
+        assertEquals(List.of("room-a:3", "room-a:4", "room-a:5"), rows());
+    }
+
+    /** {@link #connection}, on which every commit from now on fails. */
+    Connection failingCommit() throws SQLException {
+        return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {Connection.class}, (proxy, method, args) -> {
                     if (method.getName().equals("commit")) {
                         throw new SQLException("the commit failed", "08006");
@@ -174,10 +183,6 @@ abstract class EnvelopeBatchTest {
                         throw e.getCause();
                     }
                 });
-        assertThrows(SQLException.class,
-                () -> EnvelopeBatch.appendAll(failingCommit, chain("room-a", "alice", 5, 3), NOW, 3, false, marks));
-        assertEquals(2, marks.of("room-a"), "the trim up to 5 was rolled back with its batch");
-        assertEquals(List.of("room-a:3", "room-a:4", "room-a:5"), rows());
     }
 
     /** {@code count} envelopes of one sender's chain, from {@code first}. */

@@ -34,12 +34,12 @@ import org.mikrotext.store.entity.SignedEnvelope;
  *
  * <p>Checked envelopes (rate, fields, signature: all done by the caller's thread) wait in the queue of their room's
  * writer thread ({@value #WRITERS} writers, a room always on the same one). A writer takes everything waiting in its
- * queue, up to {@value #MAX_BATCH}, and stores it in one local JDBC transaction ({@link EnvelopeBatch}): one round
- * trip locks the rooms, one reads the senders, one batch inserts the rows, and one commit (one flush to disk) makes
- * them durable. While it commits, the next batch gathers, so batches grow with the load. A writer that finds its
- * queue empty waits for the next envelope and no longer: waiting for a fuller batch (up to 1 ms for 16 envelopes,
- * before) made each commit cycle and its batch longer and added more latency than it saved (docs/performance.md,
- * after 10). The room's publisher thread ({@value #PUBLISHERS}, a room always on the same one) then pushes each
+ * queue, up to {@value #MAX_BATCH}, and stores it in one local JDBC transaction ({@link EnvelopeBatch}): on
+ * PostgreSQL one round trip locks the rooms and reads the senders, and one inserts the rows, advances the rooms and
+ * commits (one flush to disk). While it commits, the next batch gathers, so batches grow with the load. A writer
+ * that finds its queue empty waits for the next envelope and no longer: waiting for a fuller batch (up to 1 ms for
+ * 16 envelopes, before) made each commit cycle and its batch longer and added more latency than it saved
+ * (docs/performance.md, after 10). The room's publisher thread ({@value #PUBLISHERS}, a room always on the same one) then pushes each
  * stored envelope to its room's sockets and completes the sender's future (the {@code ack} or the 201), in commit
  * order, within one {@link WriteBatch}: each socket's frames of the batch (the envelopes of its room, and the
  * {@code ack} of its own) leave in one write. A publisher that has fallen behind takes every batch stored meanwhile

@@ -1,0 +1,152 @@
+package org.mikrotext.store.control;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.mikrotext.store.control.EnvelopeBatch.LockedRoom;
+import org.mikrotext.store.control.EnvelopeBatch.Sender;
+import org.mikrotext.store.control.EnvelopeBatch.Trim;
+import org.mikrotext.store.entity.Envelope;
+
+/**
+ * A group commit on PostgreSQL in two round trips: one that begins the transaction, plans index scans, locks the rooms
+ * and reads the senders; and one that inserts the envelopes, advances the rooms, trims them and commits. Each round
+ * trip is one statement text of several statements, which the PostgreSQL driver sends together and PostgreSQL
+ * answers together; their lists travel as arrays, so that each text is the same for every batch and stays prepared
+ * on the server. After the second round trip the driver knows that the transaction has ended, and the caller's
+ * {@link Connection#commit()} sends nothing.
+ *
+ * <p>Every round trip wakes the database's backend and then the writer thread; on a busy machine each wake-up may wait
+ * for a core, and the writer's commit cycle is what every envelope of the next batch waits for (docs/performance.md,
+ * after 12: the same batches took six or seven round trips before). H2 goes the portable way, one statement at a time
+ * ({@link EnvelopeBatch}).
+ */
+final class PostgresRoundTrips {
+
+    /**
+     * For this transaction only: every statement of a group commit finds its rows by key, but with few rooms (a
+     * relay's usual state) PostgreSQL plans sequential scans of {@code rooms} and {@code participants}, dead row
+     * versions included, for the row locks, the senders, the room advance and the foreign-key check of every inserted
+     * envelope. With index scans PostgreSQL spends about a third less CPU per envelope in batches of 20
+     * (docs/performance.md, after 8).
+     */
+    private static final String LOCK_AND_READ = "SET LOCAL enable_seqscan = off; "
+            + "SELECT id, key_version, last_seq, expires_at FROM rooms WHERE id = ANY (?) ORDER BY id FOR UPDATE; "
+            + "SELECT id, room_id, left_at FROM participants WHERE id = ANY (?)";
+
+    private static final String INSERT_AND_ADVANCE = "INSERT INTO envelopes (room_id, seq, sender_id, key_version, "
+            + "chain_id, chain_index, checkpoint, nonce, ciphertext, signature, created_at, expires_at) "
+            + "SELECT * FROM unnest(?::varchar[], ?::bigint[], ?::varchar[], ?::integer[], ?::bytea[], ?::integer[], "
+            + "?::bytea[], ?::bytea[], ?::bytea[], ?::bytea[], ?::bigint[], ?::bigint[]); "
+            + "UPDATE rooms SET last_seq = advanced.last_seq FROM unnest(?::varchar[], ?::bigint[]) "
+            + "AS advanced (id, last_seq) WHERE rooms.id = advanced.id; ";
+    private static final String STORE = INSERT_AND_ADVANCE + "COMMIT";
+    /**
+     * {@link #STORE} with the trims. A separate text, used only when rooms trim: PostgreSQL plans the trim anew on
+     * every execution (its generic plan looks dearer than a plan for the arrays at hand), which a commit without trims
+     * need not pay for.
+     */
+    private static final String STORE_AND_TRIM = INSERT_AND_ADVANCE
+            + "DELETE FROM envelopes USING unnest(?::varchar[], ?::bigint[], ?::bigint[]) "
+            + "AS trims (room_id, after_seq, up_to) WHERE envelopes.room_id = trims.room_id "
+            + "AND envelopes.seq > trims.after_seq AND envelopes.seq <= trims.up_to; COMMIT";
+
+    private PostgresRoundTrips() {
+    }
+
+    /** The first round trip (it also begins the transaction): index plans, the rooms' row locks, the senders. */
+    static void lockAndRead(Connection connection, List<String> roomIds, List<String> senderIds,
+                            Map<String, LockedRoom> rooms, Map<String, Sender> senders) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(LOCK_AND_READ)) {
+            statement.setArray(1, connection.createArrayOf("varchar", roomIds.toArray()));
+            statement.setArray(2, connection.createArrayOf("varchar", senderIds.toArray()));
+            int resultSets = 0;
+            for (boolean isResultSet = statement.execute(); ; isResultSet = statement.getMoreResults()) {
+                if (isResultSet) {
+                    try (ResultSet rows = statement.getResultSet()) {
+                        if (resultSets++ == 0) {
+                            EnvelopeBatch.readRooms(rows, rooms);
+                        } else {
+                            EnvelopeBatch.readSenders(rows, senders);
+                        }
+                    }
+                } else if (statement.getUpdateCount() == -1) {
+                    break;
+                }
+            }
+            if (resultSets != 2) {
+                throw new SQLException("Expected the rooms and the senders, got " + resultSets + " result sets");
+            }
+        }
+    }
+
+    /**
+     * The second round trip: the envelopes, the rooms' new last seqs, the trims, and the commit. With nothing to
+     * store it sends nothing, and the caller's commit ends the transaction.
+     */
+    static void store(Connection connection, List<Envelope> stored, Map<String, Long> advanced, List<Trim> trims)
+            throws SQLException {
+        if (stored.isEmpty() && advanced.isEmpty() && trims.isEmpty()) {
+            return;
+        }
+        int n = stored.size();
+        Object[] roomIds = new Object[n];
+        Object[] seqs = new Object[n];
+        Object[] senderIds = new Object[n];
+        Object[] keyVersions = new Object[n];
+        byte[][] chainIds = new byte[n][];
+        Object[] chainIndexes = new Object[n];
+        byte[][] checkpoints = new byte[n][];
+        byte[][] nonces = new byte[n][];
+        byte[][] ciphertexts = new byte[n][];
+        byte[][] signatures = new byte[n][];
+        Object[] createdAt = new Object[n];
+        Object[] expiresAt = new Object[n];
+        for (int i = 0; i < n; i++) {
+            Envelope envelope = stored.get(i);
+            roomIds[i] = envelope.getRoomId();
+            seqs[i] = envelope.getSeq();
+            senderIds[i] = envelope.getSenderId();
+            keyVersions[i] = envelope.getKeyVersion();
+            chainIds[i] = envelope.getChainId();
+            chainIndexes[i] = envelope.getChainIndex();
+            checkpoints[i] = envelope.getCheckpoint();
+            nonces[i] = envelope.getNonce();
+            ciphertexts[i] = envelope.getCiphertext();
+            signatures[i] = envelope.getSignature();
+            createdAt[i] = envelope.getCreatedAt();
+            expiresAt[i] = envelope.getExpiresAt();
+        }
+        List<Object> advancedSeqs = new ArrayList<>(advanced.values());
+        try (PreparedStatement statement = connection.prepareStatement(trims.isEmpty() ? STORE : STORE_AND_TRIM)) {
+            int p = 0;
+            statement.setArray(++p, connection.createArrayOf("varchar", roomIds));
+            statement.setArray(++p, connection.createArrayOf("int8", seqs));
+            statement.setArray(++p, connection.createArrayOf("varchar", senderIds));
+            statement.setArray(++p, connection.createArrayOf("int4", keyVersions));
+            statement.setArray(++p, connection.createArrayOf("bytea", chainIds));
+            statement.setArray(++p, connection.createArrayOf("int4", chainIndexes));
+            statement.setArray(++p, connection.createArrayOf("bytea", checkpoints));
+            statement.setArray(++p, connection.createArrayOf("bytea", nonces));
+            statement.setArray(++p, connection.createArrayOf("bytea", ciphertexts));
+            statement.setArray(++p, connection.createArrayOf("bytea", signatures));
+            statement.setArray(++p, connection.createArrayOf("int8", createdAt));
+            statement.setArray(++p, connection.createArrayOf("int8", expiresAt));
+            statement.setArray(++p, connection.createArrayOf("varchar", advanced.keySet().toArray()));
+            statement.setArray(++p, connection.createArrayOf("int8", advancedSeqs.toArray()));
+            if (!trims.isEmpty()) {
+                statement.setArray(++p, connection.createArrayOf("varchar", trims.stream().map(Trim::roomId).toArray()));
+                statement.setArray(++p, connection.createArrayOf("int8", trims.stream().map(Trim::from).toArray()));
+                statement.setArray(++p, connection.createArrayOf("int8", trims.stream().map(Trim::upTo).toArray()));
+            }
+            statement.execute();
+            while (statement.getMoreResults() || statement.getUpdateCount() != -1) {
+                // every statement's outcome read; an error would have been thrown by execute
+            }
+        }
+    }
+}

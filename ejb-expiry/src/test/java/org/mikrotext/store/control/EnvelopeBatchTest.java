@@ -124,6 +124,21 @@ abstract class EnvelopeBatchTest {
     }
 
     @Test
+    void aBatchWhoseEnvelopesAreAllRefusedStoresNothingAndTheNextOneGoesOn() throws SQLException {
+        List<Appended> outcomes = EnvelopeBatch.appendAll(connection, List.of(append("room-a", "carol", 1, 0),
+                append("room-gone", "dave", 1, 0), append("room-b", "bob", 1, 0)), NOW, 100);
+        assertEquals(List.of(Reason.PARTICIPANT_NOT_FOUND, Reason.ROOM_NOT_FOUND, Reason.KEY_VERSION_MISMATCH),
+                outcomes.stream().map(Appended::refused).toList());
+        assertEquals(List.of(), rows());
+        assertEquals(0, lastSeq("room-a"));
+        assertEquals(7, lastSeq("room-b"));
+        assertTrue(connection.getAutoCommit());
+        List<Appended> next = EnvelopeBatch.appendAll(connection, List.of(append("room-b", "bob", 2, 0)), NOW, 100);
+        assertEquals(8, next.get(0).envelope().getSeq());
+        assertEquals(List.of("room-b:8"), rows());
+    }
+
+    @Test
     void onlyTheNewestAreKept() throws SQLException {
         List<Append> appends = new ArrayList<>();
         for (int i = 0; i < 5; i++) {

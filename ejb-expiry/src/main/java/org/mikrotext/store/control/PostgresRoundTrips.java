@@ -1,12 +1,13 @@
 package org.mikrotext.store.control;
 
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.mikrotext.store.control.EnvelopeBatch.LockedRoom;
 import org.mikrotext.store.control.EnvelopeBatch.Sender;
 import org.mikrotext.store.control.EnvelopeBatch.Trim;
@@ -90,63 +91,47 @@ final class PostgresRoundTrips {
      */
     static void store(Connection connection, List<Envelope> stored, Map<String, Long> advanced, List<Trim> trims)
             throws SQLException {
-        if (stored.isEmpty() && advanced.isEmpty() && trims.isEmpty()) {
-            return;
+        if (stored.isEmpty()) {
+            return; // then no room advances and none trims either
         }
-        int n = stored.size();
-        Object[] roomIds = new Object[n];
-        Object[] seqs = new Object[n];
-        Object[] senderIds = new Object[n];
-        Object[] keyVersions = new Object[n];
-        byte[][] chainIds = new byte[n][];
-        Object[] chainIndexes = new Object[n];
-        byte[][] checkpoints = new byte[n][];
-        byte[][] nonces = new byte[n][];
-        byte[][] ciphertexts = new byte[n][];
-        byte[][] signatures = new byte[n][];
-        Object[] createdAt = new Object[n];
-        Object[] expiresAt = new Object[n];
-        for (int i = 0; i < n; i++) {
-            Envelope envelope = stored.get(i);
-            roomIds[i] = envelope.getRoomId();
-            seqs[i] = envelope.getSeq();
-            senderIds[i] = envelope.getSenderId();
-            keyVersions[i] = envelope.getKeyVersion();
-            chainIds[i] = envelope.getChainId();
-            chainIndexes[i] = envelope.getChainIndex();
-            checkpoints[i] = envelope.getCheckpoint();
-            nonces[i] = envelope.getNonce();
-            ciphertexts[i] = envelope.getCiphertext();
-            signatures[i] = envelope.getSignature();
-            createdAt[i] = envelope.getCreatedAt();
-            expiresAt[i] = envelope.getExpiresAt();
-        }
-        List<Object> advancedSeqs = new ArrayList<>(advanced.values());
+        List<Map.Entry<String, Long>> rooms = List.copyOf(advanced.entrySet());
         try (PreparedStatement statement = connection.prepareStatement(trims.isEmpty() ? STORE : STORE_AND_TRIM)) {
             int p = 0;
-            statement.setArray(++p, connection.createArrayOf("varchar", roomIds));
-            statement.setArray(++p, connection.createArrayOf("int8", seqs));
-            statement.setArray(++p, connection.createArrayOf("varchar", senderIds));
-            statement.setArray(++p, connection.createArrayOf("int4", keyVersions));
-            statement.setArray(++p, connection.createArrayOf("bytea", chainIds));
-            statement.setArray(++p, connection.createArrayOf("int4", chainIndexes));
-            statement.setArray(++p, connection.createArrayOf("bytea", checkpoints));
-            statement.setArray(++p, connection.createArrayOf("bytea", nonces));
-            statement.setArray(++p, connection.createArrayOf("bytea", ciphertexts));
-            statement.setArray(++p, connection.createArrayOf("bytea", signatures));
-            statement.setArray(++p, connection.createArrayOf("int8", createdAt));
-            statement.setArray(++p, connection.createArrayOf("int8", expiresAt));
-            statement.setArray(++p, connection.createArrayOf("varchar", advanced.keySet().toArray()));
-            statement.setArray(++p, connection.createArrayOf("int8", advancedSeqs.toArray()));
+            statement.setArray(++p, column(connection, "varchar", stored, Envelope::getRoomId));
+            statement.setArray(++p, column(connection, "int8", stored, Envelope::getSeq));
+            statement.setArray(++p, column(connection, "varchar", stored, Envelope::getSenderId));
+            statement.setArray(++p, column(connection, "int4", stored, Envelope::getKeyVersion));
+            statement.setArray(++p, bytes(connection, stored, Envelope::getChainId));
+            statement.setArray(++p, column(connection, "int4", stored, Envelope::getChainIndex));
+            statement.setArray(++p, bytes(connection, stored, Envelope::getCheckpoint));
+            statement.setArray(++p, bytes(connection, stored, Envelope::getNonce));
+            statement.setArray(++p, bytes(connection, stored, Envelope::getCiphertext));
+            statement.setArray(++p, bytes(connection, stored, Envelope::getSignature));
+            statement.setArray(++p, column(connection, "int8", stored, Envelope::getCreatedAt));
+            statement.setArray(++p, column(connection, "int8", stored, Envelope::getExpiresAt));
+            statement.setArray(++p, column(connection, "varchar", rooms, Map.Entry::getKey));
+            statement.setArray(++p, column(connection, "int8", rooms, Map.Entry::getValue));
             if (!trims.isEmpty()) {
-                statement.setArray(++p, connection.createArrayOf("varchar", trims.stream().map(Trim::roomId).toArray()));
-                statement.setArray(++p, connection.createArrayOf("int8", trims.stream().map(Trim::from).toArray()));
-                statement.setArray(++p, connection.createArrayOf("int8", trims.stream().map(Trim::upTo).toArray()));
+                statement.setArray(++p, column(connection, "varchar", trims, Trim::roomId));
+                statement.setArray(++p, column(connection, "int8", trims, Trim::from));
+                statement.setArray(++p, column(connection, "int8", trims, Trim::upTo));
             }
             statement.execute();
             while (statement.getMoreResults() || statement.getUpdateCount() != -1) {
                 // every statement's outcome read; an error would have been thrown by execute
             }
         }
+    }
+
+    /** One field of every row, as a PostgreSQL array of {@code type}. */
+    private static <T> Array column(Connection connection, String type, List<T> rows, Function<T, Object> field)
+            throws SQLException {
+        return connection.createArrayOf(type, rows.stream().map(field).toArray());
+    }
+
+    /** One binary field of every row, as a {@code bytea[]} (the driver encodes it from a {@code byte[][]}). */
+    private static <T> Array bytes(Connection connection, List<T> rows, Function<T, byte[]> field)
+            throws SQLException {
+        return connection.createArrayOf("bytea", rows.stream().map(field).toArray(byte[][]::new));
     }
 }

@@ -39,11 +39,12 @@ import org.mikrotext.store.entity.SignedEnvelope;
  * commits (one flush to disk). While it commits, the next batch gathers, so batches grow with the load. A writer
  * that finds its queue empty waits for the next envelope and no longer: waiting for a fuller batch (up to 1 ms for
  * 16 envelopes, before) made each commit cycle and its batch longer and added more latency than it saved
- * (docs/performance.md, after 10). The room's publisher thread ({@value #PUBLISHERS}, a room always on the same one) then pushes each
- * stored envelope to its room's sockets and completes the sender's future (the {@code ack} or the 201), in commit
- * order, within one {@link WriteBatch}: each socket's frames of the batch (the envelopes of its room, and the
- * {@code ack} of its own) leave in one write. A publisher that has fallen behind takes every batch stored meanwhile
- * (up to {@value #MAX_BATCH} envelopes) into one write batch. An envelope is acknowledged only after its commit.
+ * (docs/performance.md, after 10). The room's publisher thread ({@value #PUBLISHERS}, a room always on the same
+ * one) then pushes each stored envelope to its room's sockets and completes the sender's future (the {@code ack} or
+ * the 201), in commit order, within one {@link WriteBatch}: each socket's frames of the batch (the envelopes of its
+ * room, and the {@code ack} of its own) leave in one write. A publisher that has fallen behind takes every batch
+ * stored meanwhile (up to {@value #MAX_BATCH} envelopes) into one write batch. An envelope is acknowledged only after
+ * its commit.
  *
  * <p>A replay rolls its whole batch back (the unique constraint on the chain position fails at the insert); the batch
  * is then stored once more with the held chain positions read first, so that only the replay is refused. A database

@@ -868,18 +868,25 @@ class RelayBench {
             row.put("rssBytesPerSocket", live == 0 ? 0 : (rss - rss0) / live);
             row.put("serverOpenFiles", server.openFiles());
             row.put("failures", failures.get());
-            row.put("handshakesPerSec", Math.round((stepTarget - (steps.size() == 1 ? 0 : ((Number) steps
-                    .get(steps.size() - 1).get("opened")).intValue())) / openSeconds));
+            int openedInStep = stepTarget - (steps.size() == 1 ? 0 : ((Number) steps
+                    .get(steps.size() - 1).get("opened")).intValue());
+            row.put("handshakesPerSec", Math.round(openedInStep / openSeconds));
+            // The relay's CPU per socket opened (upgrade, hello, ready, catch-up): steadier than the rate, which
+            // also moves with whatever else this machine runs.
+            row.put("relayCpuMsPerHandshake",
+                    Math.round(opening.server() * openSeconds * 1e5 / openedInStep) / 100.0);
             row.put("opened", stepTarget);
             row.put("cpuCoresWhileOpening", Map.of("server", opening.server(), "postgres", opening.database(),
                     "loadGenerator", opening.loadGenerator(), "other", opening.other()));
             row.put("relayThreadsCoresWhileOpening", openingThreads);
             steps.add(row);
             say(String.format("connections: %d live sockets (server counts %d): heap %.1f MiB (%d B/socket), "
-                            + "RSS %.1f MiB (%d B/socket), %d failures; %s handshakes/s, CPU while opening: %s%n"
+                            + "RSS %.1f MiB (%d B/socket), %d failures; %s handshakes/s (relay CPU %s ms each), "
+                            + "CPU while opening: %s%n"
                             + "    relay threads (cores): %s", live, serverOpen, heap / 1048576.0,
                     row.get("heapBytesPerSocket"), rss / 1048576.0, row.get("rssBytesPerSocket"), failures.get(),
-                    row.get("handshakesPerSec"), opening.describe(), openingThreads));
+                    row.get("handshakesPerSec"), row.get("relayCpuMsPerHandshake"), opening.describe(),
+                    openingThreads));
             if (failures.get() > Math.max(10, idle.size() / 200)) {
                 say("connections: stopping, too many failures: " + failureKinds);
                 break;

@@ -753,6 +753,42 @@ class RelayIT {
         }
     }
 
+    @Test
+    void aParticipantListThatChangesDuringTheCatchUpReachesTheSocketWhenItGoesLive() throws Exception {
+        // As above: Carol's socket waits for its reader while catching up; Alice's is live, so the room's channel is
+        // open and counts changes to its list. The participants frame after the catch-up is the ready's list only
+        // while nothing changed since it was read.
+        List<Member> room = roomWithLargeBacklog();
+        Member alice = room.get(0);
+        Member dave = room.get(2);
+        Member carol = room.get(3);
+        try (Socket a = alice.connect(LARGE_BACKLOG)) {
+            a.next("ready");
+            a.next("participants");
+            try (RawSocket c = new RawSocket(relay.ws(alice.roomId()))) {
+                c.sendText(hello(carol.token()));
+                assertEquals(4, readJson(c, "ready").getJsonObject("room").getJsonArray("participants").size());
+                List<String> seen = readUntil(c, f -> "participants".equals(f.getString("type")));
+                assertEquals(LARGE_BACKLOG, seen.stream().filter("envelope 1"::equals).count(), String.join(",", seen));
+            }
+            try (RawSocket c = new RawSocket(relay.ws(alice.roomId()))) {
+                c.sendText(hello(carol.token()));
+                assertEquals(4, readJson(c, "ready").getJsonObject("room").getJsonArray("participants").size());
+                assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/"
+                        + dave.participantId(), alice.token(), null).status());
+                JsonObject list;
+                do {
+                    list = nextFrame(c);
+                } while (!"participants".equals(list.getString("type")));
+                assertEquals(3, list.getJsonArray("participants").size(),
+                        "Dave left while the socket caught up: " + list);
+                assertEquals(dave.participantId(),
+                        list.getJsonArray("departed").getJsonObject(0).getString("participantId"));
+            }
+            assertEquals(3, a.next("participants").getJsonArray("participants").size());
+        }
+    }
+
     private static final int LARGE_BACKLOG = 48;
 
     /**

@@ -4,6 +4,7 @@ import jakarta.ejb.Stateless;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +37,10 @@ public class RoomStore {
     public record RoomView(Room room, List<Participant> participants, List<Participant> departed, byte[] wrapped) {
     }
 
+    /** A socket's {@code hello} answered: the participant its session token belongs to, and the room as it sees it. */
+    public record Greeting(Participant participant, RoomView view) {
+    }
+
     /** The outcome of a join: the new participant and what the invite handed over. */
     public record Joined(Participant participant, Room room, int keyVersion, byte[] wrappedRoomKey) {
     }
@@ -59,8 +64,39 @@ public class RoomStore {
 
     public RoomView view(String roomId, String participantId, long now) {
         Room room = room(roomId, now).orElseThrow(() -> new StoreException(Reason.ROOM_NOT_FOUND));
-        return new RoomView(room, participants(roomId), departed(roomId),
-                wrapped(roomId, participantId, room.getKeyVersion()));
+        return view(room, everyone(roomId), participantId);
+    }
+
+    /**
+     * A socket's {@code hello} in one transaction of three reads (the room, everyone who is or was in it, the key
+     * wrap): the present participant of {@code roomId} whose session token hashes to {@code tokenHash}, with the room
+     * as it sees it; empty if none has that token (departed participants have none).
+     *
+     * @throws StoreException {@code ROOM_NOT_FOUND} if the room does not exist or has expired
+     */
+    public Optional<Greeting> greet(String roomId, String tokenHash, long now) {
+        Room room = room(roomId, now).orElseThrow(() -> new StoreException(Reason.ROOM_NOT_FOUND));
+        List<Participant> everyone = everyone(roomId);
+        return everyone.stream()
+                .filter(p -> p.holdsToken(tokenHash))
+                .findFirst()
+                .map(p -> new Greeting(p, view(room, everyone, p.getId())));
+    }
+
+    /** Everyone who is or was in the room, in the order they joined. */
+    private List<Participant> everyone(String roomId) {
+        return em.createNamedQuery(Participant.FIND_ALL_BY_ROOM, Participant.class)
+                .setParameter("roomId", roomId)
+                .getResultList();
+    }
+
+    /** The view from one read of everyone: the present as {@link #participants}, the departed as {@link #departed}. */
+    private RoomView view(Room room, List<Participant> everyone, String participantId) {
+        List<Participant> present = everyone.stream().filter(Participant::isPresent).toList();
+        List<Participant> departed = everyone.stream().filter(p -> !p.isPresent())
+                .sorted(Comparator.comparing(Participant::getLeftAt).thenComparing(Participant::getId))
+                .toList();
+        return new RoomView(room, present, departed, wrapped(room.getId(), participantId, room.getKeyVersion()));
     }
 
     /** This participant's wrap of the room key of {@code keyVersion}, or null if it has none. */

@@ -7,6 +7,8 @@ import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.NamedQuery;
 import jakarta.persistence.Table;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 
 /** A participant of a room: pseudonym, public keys, role and the SHA-256 of its session token. */
 @Entity
@@ -15,6 +17,8 @@ import jakarta.persistence.Table;
         query = "SELECT p FROM Participant p WHERE p.tokenHash = :tokenHash")
 @NamedQuery(name = Participant.FIND_BY_ROOM,
         query = "SELECT p FROM Participant p WHERE p.roomId = :roomId AND p.leftAt IS NULL ORDER BY p.joinedAt, p.id")
+@NamedQuery(name = Participant.FIND_ALL_BY_ROOM,
+        query = "SELECT p FROM Participant p WHERE p.roomId = :roomId ORDER BY p.joinedAt, p.id")
 @NamedQuery(name = Participant.FIND_DEPARTED_BY_ROOM,
         query = "SELECT p FROM Participant p WHERE p.roomId = :roomId AND p.leftAt IS NOT NULL ORDER BY p.leftAt, p.id")
 @NamedQuery(name = Participant.COUNT_BY_ROOM,
@@ -25,6 +29,7 @@ public class Participant {
 
     public static final String FIND_BY_TOKEN_HASH = "Participant.findByTokenHash";
     public static final String FIND_BY_ROOM = "Participant.findByRoom";
+    public static final String FIND_ALL_BY_ROOM = "Participant.findAllByRoom";
     public static final String FIND_DEPARTED_BY_ROOM = "Participant.findDepartedByRoom";
     public static final String COUNT_BY_ROOM = "Participant.countByRoom";
     public static final String DELETE_BY_ROOMS = "Participant.deleteByRooms";
@@ -80,6 +85,12 @@ public class Participant {
     public void leave(long epochSecond) {
         tokenHash = null;
         leftAt = epochSecond;
+    }
+
+    /** Whether its session token hashes to {@code hash} (compared in constant time); never once it has left. */
+    public boolean holdsToken(String hash) {
+        return tokenHash != null && hash != null && MessageDigest.isEqual(
+                tokenHash.getBytes(StandardCharsets.US_ASCII), hash.getBytes(StandardCharsets.US_ASCII));
     }
 
     public boolean isPresent() {

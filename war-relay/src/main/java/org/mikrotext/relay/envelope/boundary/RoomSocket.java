@@ -20,6 +20,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.mikrotext.relay.envelope.control.CloseCodes;
 import org.mikrotext.relay.envelope.control.Outbox;
+import org.mikrotext.relay.envelope.control.RoomChannels;
 import org.mikrotext.relay.envelope.control.Sender;
 import org.mikrotext.relay.json.JsonFields;
 import org.mikrotext.relay.limits.control.TokenBucket;
@@ -27,8 +28,9 @@ import org.mikrotext.relay.problem.Problem;
 import org.mikrotext.relay.problem.ProblemMapper;
 import org.mikrotext.relay.protocol.MalformedFieldException;
 import org.mikrotext.relay.room.control.RoomJson;
-import org.mikrotext.store.boundary.StoreException;
+import org.mikrotext.store.boundary.RoomStore.Greeting;
 import org.mikrotext.store.entity.Participant;
+import org.mikrotext.store.entity.Room;
 import org.mikrotext.relay.json.JsonIO;
 
 /**
@@ -156,12 +158,14 @@ public class RoomSocket {
     }
 
     private void hello(JsonObject frame) {
-        Participant authenticated;
+        Greeting greeting;
         long after;
+        // Before the room is read: tells the catch-up whether the list in ready is still current when it goes live.
+        long participantsVersion = services.channels().participantsVersion(roomId);
         try {
             String token = JsonFields.string(frame, "token", 64);
             after = JsonFields.optionalLong(frame, "after", 0, Long.MAX_VALUE, 0);
-            authenticated = services.sessions().authenticate(roomId, token);
+            greeting = services.sessions().greet(roomId, token);
         } catch (Problem p) {
             closeQuietly(p.status() == 404 ? CloseCodes.NO_SUCH_ROOM : CloseCodes.BAD_TOKEN, p.title());
             return;
@@ -175,28 +179,21 @@ public class RoomSocket {
         }
         cancelHelloTimer();
         TyrusHandshakeState.release(TyrusRawFrames.webSocket(session));
+        Participant authenticated = greeting.participant();
         Outbox box = new Outbox(session, TyrusRawFrames.writer(session), authenticated.getId(),
                 services.limits().maxQueuedBytes(), services.channels().socketTasks());
         this.outbox = box;
         this.sender = Sender.of(authenticated);
-        int keyVersion;
-        try {
-            var view = services.rooms().view(authenticated);
-            keyVersion = view.room().getKeyVersion();
-            box.offer(JsonIO.object()
-                    .add("type", "ready")
-                    .add("participantId", authenticated.getId())
-                    .add("room", RoomJson.view(view))
-                    .add("lastSeq", view.room().getLastSeq())
-                    .build().toString());
-        } catch (StoreException e) {
-            closeQuietly(CloseCodes.NO_SUCH_ROOM, "no such room");
-            return;
-        } catch (RuntimeException e) {
-            closeQuietly(CloseCodes.TOO_SLOW, ProblemMapper.problemOf(e).title());
-            return;
-        }
-        services.channels().resume(roomId, box, after, keyVersion);
+        Room room = greeting.view().room();
+        JsonObject view = RoomJson.view(greeting.view()).build();
+        box.offer(JsonIO.object()
+                .add("type", "ready")
+                .add("participantId", authenticated.getId())
+                .add("room", view)
+                .add("lastSeq", room.getLastSeq())
+                .build().toString());
+        services.channels().resume(roomId, box, after, new RoomChannels.Ready(room.getKeyVersion(), room.getLastSeq(),
+                participantsVersion, RoomChannels.participantsFrame(view.get("participants"), view.get("departed"))));
     }
 
     private void send(JsonObject frame, JsonValue id) {

@@ -10,6 +10,7 @@ import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.inject.Inject;
+import jakarta.json.JsonValue;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -19,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -44,6 +46,7 @@ public class RoomChannels {
     private static final int PAGE = 200;
     private static final long CATCH_UP_WAIT_MILLIS = 30_000;
     private static final int MAX_CATCH_UP_PASSES = 50;
+    private static final long UNKNOWN_VERSION = -1;
 
     @Inject
     RoomStore store;
@@ -66,6 +69,12 @@ public class RoomChannels {
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
     private CatchUpPool catchUps;
     /**
+     * Each socket's hello deadline: one thread of the container's factory. The container's scheduled executor captures
+     * the caller's context (naming, security, class loader) for every task, which was 4 % of the relay's CPU while
+     * thousands of sockets opened; a deadline only closes a socket and needs none of it.
+     */
+    private ScheduledThreadPoolExecutor deadlines;
+    /**
      * Short socket tasks (a send continued off a deep stack, a close): the container's executor, or its scheduler's
      * queue when the executor refuses them (it hands a task only to a thread free at that instant).
      */
@@ -81,7 +90,8 @@ public class RoomChannels {
     /**
      * One room's lock, open sockets, the last seq handed to them, the last key rotation announced to them (its
      * version, 0 before any, and each participant's wrap), guarded by the lock, and the participants removed since
-     * the channel opened (written under the lock, read without it too).
+     * the channel opened and how many times its participant list has changed (both written under the lock, read
+     * without it too).
      */
     private static final class Channel {
         final ReentrantLock lock = new ReentrantLock();
@@ -90,11 +100,25 @@ public class RoomChannels {
         long published;
         int rotatedTo;
         Map<String, byte[]> rotationWraps = Map.of();
+        volatile long participantsVersion;
+    }
+
+    /**
+     * What a socket's {@code ready} told it, for its catch-up: the room's key version and last {@code seq}, and its
+     * participant list as a {@code participants} frame, read after {@link #participantsVersion} was.
+     */
+    public record Ready(int keyVersion, long lastSeq, long participantsVersion, String participantsFrame) {
     }
 
     @PostConstruct
     void init() {
         catchUps = new CatchUpPool(threads, CatchUpPool.THREADS, CatchUpPool.MAX_WAITING);
+        deadlines = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread thread = threads.newThread(task);
+            thread.setName("mikrotext-deadlines");
+            return thread;
+        });
+        deadlines.setRemoveOnCancelPolicy(true);
     }
 
     void onStart(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
@@ -105,6 +129,7 @@ public class RoomChannels {
     void stop() {
         endings.unregister(endingListener);
         catchUps.shutdown();
+        deadlines.shutdownNow();
     }
 
     /** Where an {@link Outbox} runs its short tasks; it never refuses one while the relay runs. */
@@ -112,8 +137,19 @@ public class RoomChannels {
         return socketTasks;
     }
 
+    /**
+     * How many times the room's participant list has changed while its channel has been open; {@value #UNKNOWN_VERSION}
+     * without a channel. Read before the list itself, it tells {@link #attach} whether the list a socket's
+     * {@code ready} carried is still the current one when the socket goes live.
+     */
+    public long participantsVersion(String roomId) {
+        Channel channel = channels.get(roomId);
+        return channel == null ? UNKNOWN_VERSION : channel.participantsVersion;
+    }
+
+    /** Runs a socket's deadline task after {@code delay}, unless cancelled first (it is then dropped at once). */
     public ScheduledFuture<?> schedule(Runnable task, Duration delay) {
-        return scheduler.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+        return deadlines.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -180,13 +216,13 @@ public class RoomChannels {
     /**
      * Catches a socket that has just said hello up on its own thread ({@link #attach}); in a burst of hellos it waits
      * for a free catch-up thread. With thousands already waiting, the socket is closed (1013) and resumes later.
-     * {@code keyVersion} is the key version its {@code ready} named.
+     * {@code ready} is what the socket's {@code ready} told it.
      */
-    public void resume(String roomId, Outbox outbox, long after, int keyVersion) {
+    public void resume(String roomId, Outbox outbox, long after, Ready ready) {
         try {
             catchUps.execute(() -> {
                 try {
-                    attach(roomId, outbox, after, keyVersion);
+                    attach(roomId, outbox, after, ready);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     outbox.close(CloseCodes.TOO_SLOW, "interrupted; resume by seq");
@@ -214,11 +250,20 @@ public class RoomChannels {
      * own wrap before the first envelope it reads of a newer version, and when it joins, under the lock, the last
      * rotation announced to the room if it has not had that version yet: its key always comes before any envelope of
      * the new version, as for the sockets that were already live.
+     *
+     * <p>What the {@code ready} read saves two reads here. Nothing was stored beyond its {@code lastSeq} then, so with
+     * {@code after} at or beyond it the first read is skipped (what was stored since has been published, and the check
+     * under the lock finds it). And unless the participant list changed since the {@code ready} read it (the channel's
+     * {@link #participantsVersion}, compared under the lock, which a change also takes), the {@code participants}
+     * frame that follows going live is the {@code ready}'s list; otherwise it is read again, after going live, so that
+     * a later change reaches the socket as a frame of its own.
      */
-    public void attach(String roomId, Outbox outbox, long after, int keyVersion) throws InterruptedException {
+    public void attach(String roomId, Outbox outbox, long after, Ready ready) throws InterruptedException {
         Channel channel = channel(roomId);
         long cursor = after;
-        int known = keyVersion;
+        int known = ready.keyVersion();
+        long storedUpTo = ready.lastSeq();
+        boolean listCurrent = false;
         for (int pass = 0; ; pass++) {
             if (pass == MAX_CATCH_UP_PASSES) {
                 // Envelopes keep being published beyond what is stored: the room is being deleted. Resume later.
@@ -230,7 +275,8 @@ public class RoomChannels {
                 if (closedIfRemoved(channel, outbox)) {
                     return;
                 }
-                page = store.envelopesAfter(roomId, cursor, PAGE);
+                page = cursor >= storedUpTo ? List.of() : store.envelopesAfter(roomId, cursor, PAGE);
+                storedUpTo = Long.MAX_VALUE; // only the first read may be skipped
                 for (Envelope envelope : page) {
                     if (envelope.getKeyVersion() > known) {
                         known = envelope.getKeyVersion();
@@ -264,6 +310,7 @@ public class RoomChannels {
                         outbox.offer(keyRotated(channel.rotatedTo, wrapped));
                     }
                     channel.members.add(outbox);
+                    listCurrent = channel.participantsVersion == ready.participantsVersion();
                     break;
                 }
             } finally {
@@ -274,7 +321,7 @@ public class RoomChannels {
             detach(roomId, outbox);
             return;
         }
-        outbox.offer(participantsFrame(roomId));
+        outbox.offer(listCurrent ? ready.participantsFrame() : participantsFrame(roomId));
     }
 
     /** Sockets that are authenticated and receiving their room's live envelopes. */
@@ -289,10 +336,22 @@ public class RoomChannels {
         }
     }
 
-    /** Pushes the room's current participant list to its sockets. */
+    /**
+     * Pushes the room's current participant list to its sockets. The version is counted under the lock, so a socket
+     * going live either sees the new count (and reads the list again) or is already a member when the list is sent.
+     */
     public void participantsChanged(String roomId) {
         Channel channel = channels.get(roomId);
-        if (channel == null || channel.members.isEmpty()) {
+        if (channel == null) {
+            return;
+        }
+        channel.lock.lock();
+        try {
+            channel.participantsVersion++;
+        } finally {
+            channel.lock.unlock();
+        }
+        if (channel.members.isEmpty()) {
             return;
         }
         WireFrame frame = WireFrame.text(participantsFrame(roomId));
@@ -341,10 +400,16 @@ public class RoomChannels {
     }
 
     private String participantsFrame(String roomId) {
+        return participantsFrame(RoomJson.participants(store.participants(roomId)),
+                RoomJson.departed(store.departed(roomId)));
+    }
+
+    /** A {@code participants} frame of these lists ({@link RoomJson#participants}, {@link RoomJson#departed}). */
+    public static String participantsFrame(JsonValue participants, JsonValue departed) {
         return JsonIO.object()
                 .add("type", "participants")
-                .add("participants", RoomJson.participants(store.participants(roomId)))
-                .add("departed", RoomJson.departed(store.departed(roomId)))
+                .add("participants", participants)
+                .add("departed", departed)
                 .build().toString();
     }
 

@@ -8,6 +8,8 @@ import org.mikrotext.relay.problem.Problem;
 import org.mikrotext.relay.protocol.MalformedFieldException;
 import org.mikrotext.relay.protocol.Tokens;
 import org.mikrotext.store.boundary.RoomStore;
+import org.mikrotext.store.boundary.RoomStore.Greeting;
+import org.mikrotext.store.boundary.StoreException;
 import org.mikrotext.store.entity.Participant;
 
 /**
@@ -45,6 +47,28 @@ public class Sessions {
         return store.participantByTokenHash(hash)
                 .filter(p -> p.getRoomId().equals(roomId))
                 .orElseThrow(Problem::unauthorized);
+    }
+
+    /**
+     * A socket's {@code hello}: the participant that {@code sessionToken} authenticates in {@code roomId}, with the
+     * room as it sees it, from one transaction; the same refusals as {@link #authenticate}, in the same order.
+     */
+    public Greeting greet(String roomId, String sessionToken) {
+        if (!RoomIds.isWellFormed(roomId)) {
+            throw Problem.roomNotFound();
+        }
+        String hash;
+        try {
+            hash = hashOf(sessionToken);
+        } catch (MalformedFieldException e) {
+            requireRoom(roomId);
+            throw Problem.unauthorized();
+        }
+        try {
+            return store.greet(roomId, hash, clock.instant().getEpochSecond()).orElseThrow(Problem::unauthorized);
+        } catch (StoreException e) {
+            throw Problem.roomNotFound();
+        }
     }
 
     /** SHA-256 of a token's 32 decoded bytes, as stored. */

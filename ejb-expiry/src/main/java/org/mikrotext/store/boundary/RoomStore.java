@@ -51,10 +51,18 @@ public class RoomStore {
         em.persist(creator);
     }
 
-    public Optional<Participant> participantByTokenHash(String tokenHash) {
+    /**
+     * The present participant of {@code roomId} whose session token hashes to {@code tokenHash}, read in one
+     * transaction with the room's check; empty if none (another room's token included).
+     *
+     * @throws StoreException {@code ROOM_NOT_FOUND} if the room does not exist or has expired
+     */
+    public Optional<Participant> session(String roomId, String tokenHash, long now) {
+        room(roomId, now).orElseThrow(() -> new StoreException(Reason.ROOM_NOT_FOUND));
         return em.createNamedQuery(Participant.FIND_BY_TOKEN_HASH, Participant.class)
                 .setParameter("tokenHash", tokenHash)
                 .getResultStream()
+                .filter(p -> p.getRoomId().equals(roomId))
                 .findFirst();
     }
 

@@ -4,6 +4,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.util.HexFormat;
+import java.util.Optional;
+import java.util.function.BiFunction;
 import org.mikrotext.relay.problem.Problem;
 import org.mikrotext.relay.protocol.MalformedFieldException;
 import org.mikrotext.relay.protocol.Tokens;
@@ -35,18 +37,9 @@ public class Sessions {
         return authenticate(roomId, authorization.substring(BEARER.length()).strip());
     }
 
-    /** The participant that {@code sessionToken} authenticates in {@code roomId}. */
+    /** The participant that {@code sessionToken} authenticates in {@code roomId}: one transaction, two reads. */
     public Participant authenticate(String roomId, String sessionToken) {
-        requireRoom(roomId);
-        String hash;
-        try {
-            hash = hashOf(sessionToken);
-        } catch (MalformedFieldException e) {
-            throw Problem.unauthorized();
-        }
-        return store.participantByTokenHash(hash)
-                .filter(p -> p.getRoomId().equals(roomId))
-                .orElseThrow(Problem::unauthorized);
+        return inRoom(roomId, sessionToken, (hash, now) -> store.session(roomId, hash, now));
     }
 
     /**
@@ -54,6 +47,14 @@ public class Sessions {
      * room as it sees it, from one transaction; the same refusals as {@link #authenticate}, in the same order.
      */
     public Greeting greet(String roomId, String sessionToken) {
+        return inRoom(roomId, sessionToken, (hash, now) -> store.greet(roomId, hash, now));
+    }
+
+    /**
+     * What {@code read} finds in one transaction for the hash of {@code sessionToken} at this instant: 404 for a
+     * room that does not exist (checked first), then 401 for a malformed token or one that read does not find.
+     */
+    private <T> T inRoom(String roomId, String sessionToken, BiFunction<String, Long, Optional<T>> read) {
         if (!RoomIds.isWellFormed(roomId)) {
             throw Problem.roomNotFound();
         }
@@ -65,8 +66,11 @@ public class Sessions {
             throw Problem.unauthorized();
         }
         try {
-            return store.greet(roomId, hash, clock.instant().getEpochSecond()).orElseThrow(Problem::unauthorized);
+            return read.apply(hash, clock.instant().getEpochSecond()).orElseThrow(Problem::unauthorized);
         } catch (StoreException e) {
+            if (e.reason() != StoreException.Reason.ROOM_NOT_FOUND) {
+                throw e;
+            }
             throw Problem.roomNotFound();
         }
     }

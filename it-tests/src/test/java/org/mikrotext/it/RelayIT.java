@@ -789,6 +789,50 @@ class RelayIT {
         }
     }
 
+    @Test
+    void aRoomThatEndsWhileASocketWaitsForItsCatchUpClosesThatSocket() throws Exception {
+        // Each of the relay's 32 catch-up threads is held by a socket that reads nothing of a 3 MiB backlog, so a
+        // hello to another room waits for a thread, and that room is deleted meanwhile: no socket of it is live yet
+        // for the deletion to close. When a thread is free again, the waiting socket is closed (4410) instead of going
+        // live in a room that no longer exists.
+        List<Member> backlog = roomWithLargeBacklog();
+        Member carol = backlog.get(3);
+        List<RawSocket> holders = new ArrayList<>();
+        try {
+            for (int i = 0; i < CATCH_UP_THREADS; i++) {
+                RawSocket holder = new RawSocket(relay.ws(carol.roomId()));
+                holders.add(holder);
+                holder.sendText(hello(carol.token()));
+                readJson(holder, "ready");
+                readJson(holder, "envelope");
+            }
+            Member zoe = relay.create("Zoe", 600);
+            try (RawSocket z = new RawSocket(relay.ws(zoe.roomId()))) {
+                z.sendText(hello(zoe.token()));
+                readJson(z, "ready");
+                assertEquals(204, relay.call("DELETE", "api/rooms/" + zoe.roomId(), zoe.token(), null).status());
+                readUntil(holders.get(0), f -> "participants".equals(f.getString("type")));
+                List<String> seen = new ArrayList<>();
+                java.io.IOException ended = assertThrows(java.io.IOException.class,
+                        () -> readUntil(z, f -> false, seen));
+                assertTrue(ended.getMessage() != null && ended.getMessage().contains(": 4410 "),
+                        ended + " after " + seen);
+                assertFalse(seen.contains("participants"), "the socket never went live: " + seen);
+            }
+        } finally {
+            for (RawSocket holder : holders) {
+                try (holder) {
+                    readUntil(holder, f -> "participants".equals(f.getString("type")));
+                } catch (java.io.IOException e) {
+                    // already drained, or closed by the relay: its thread is free either way
+                }
+            }
+        }
+    }
+
+    /** The relay's catch-up threads ({@code CatchUpPool.THREADS}). */
+    private static final int CATCH_UP_THREADS = 32;
+
     private static final int LARGE_BACKLOG = 48;
 
     /**

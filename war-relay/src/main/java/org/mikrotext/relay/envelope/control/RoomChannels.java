@@ -12,6 +12,7 @@ import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.inject.Inject;
 import jakarta.json.JsonValue;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -257,9 +258,20 @@ public class RoomChannels {
      * {@link #participantsVersion}, compared under the lock, which a change also takes), the {@code participants}
      * frame that follows going live is the {@code ready}'s list; otherwise it is read again, after going live, so that
      * a later change reaches the socket as a frame of its own.
+     *
+     * <p>A room may end between a socket's {@code hello} and its catch-up (which can wait for a thread); then
+     * {@link #ended} has no channel to close yet. So the socket that opens a room's channel checks, after opening it,
+     * that the room is still there: if it is gone, the room is ended here (the channel dropped, with any socket that
+     * went live in it meanwhile) and the socket closed (4410); if it ends later, {@link #ended} finds the channel.
      */
     public void attach(String roomId, Outbox outbox, long after, Ready ready) throws InterruptedException {
+        boolean opens = !channels.containsKey(roomId);
         Channel channel = channel(roomId);
+        if (opens && store.room(roomId, Instant.now().getEpochSecond()).isEmpty()) {
+            ended(List.of(roomId)); // with any socket that went live in the channel meanwhile
+            outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
+            return;
+        }
         long cursor = after;
         int known = ready.keyVersion();
         long storedUpTo = ready.lastSeq();

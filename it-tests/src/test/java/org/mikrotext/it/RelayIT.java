@@ -791,11 +791,12 @@ class RelayIT {
 
     @Test
     void aRoomThatEndsWhileASocketWaitsForItsCatchUpClosesThatSocket() throws Exception {
-        // Each of the relay's 32 catch-up threads is held by a socket that reads nothing of a 3 MiB backlog, so a
+        // Each of the relay's 32 catch-up threads is held by a socket that reads nothing of a backlog over the 512 KiB
+        // at which a catch-up waits for its reader (12 envelopes of 64 KiB; the test server's limit is 1 MiB), so a
         // hello to another room waits for a thread, and that room is deleted meanwhile: no socket of it is live yet
         // for the deletion to close. When a thread is free again, the waiting socket is closed (4410) instead of going
         // live in a room that no longer exists.
-        List<Member> backlog = roomWithLargeBacklog();
+        List<Member> backlog = roomWithBacklog(12);
         Member carol = backlog.get(3);
         List<RawSocket> holders = new ArrayList<>();
         try {
@@ -811,7 +812,9 @@ class RelayIT {
                 z.sendText(hello(zoe.token()));
                 readJson(z, "ready");
                 assertEquals(204, relay.call("DELETE", "api/rooms/" + zoe.roomId(), zoe.token(), null).status());
-                readUntil(holders.get(0), f -> "participants".equals(f.getString("type")));
+                try (RawSocket first = holders.remove(0)) {
+                    readUntil(first, f -> "participants".equals(f.getString("type"))); // frees its thread
+                }
                 List<String> seen = new ArrayList<>();
                 java.io.IOException ended = assertThrows(java.io.IOException.class,
                         () -> readUntil(z, f -> false, seen));
@@ -841,11 +844,16 @@ class RelayIT {
      * (the send rate allows 20 at once).
      */
     private List<Member> roomWithLargeBacklog() {
+        return roomWithBacklog(LARGE_BACKLOG);
+    }
+
+    /** {@link #roomWithLargeBacklog} with {@code envelopes} (a multiple of 3, at most 60) of 64 KiB. */
+    private List<Member> roomWithBacklog(int envelopes) {
         Member alice = relay.create("Alice", 600);
         List<Member> room = List.of(alice, relay.joinNew(alice, "Bob"), relay.joinNew(alice, "Dave"),
                 relay.joinNew(alice, "Carol"));
         for (Member sender : room.subList(0, 3)) {
-            for (int i = 0; i < LARGE_BACKLOG / 3; i++) {
+            for (int i = 0; i < envelopes / 3; i++) {
                 assertEquals(201, sender.post(sender.nextEnvelope(Wire.random(64 * 1024)).build()).status());
             }
         }

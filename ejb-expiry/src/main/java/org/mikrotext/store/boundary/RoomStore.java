@@ -37,6 +37,10 @@ public class RoomStore {
     public record RoomView(Room room, List<Participant> participants, List<Participant> departed, byte[] wrapped) {
     }
 
+    /** A room's participants: the present in the order they joined, the departed in the order they left. */
+    public record Members(List<Participant> present, List<Participant> departed) {
+    }
+
     /** A socket's {@code hello} answered: the participant its session token belongs to, and the room as it sees it. */
     public record Greeting(Participant participant, RoomView view) {
     }
@@ -98,13 +102,23 @@ public class RoomStore {
                 .getResultList();
     }
 
-    /** The view from one read of everyone: the present as {@link #participants}, the departed as {@link #departed}. */
+    /** The view from one read of everyone. */
     private RoomView view(Room room, List<Participant> everyone, String participantId) {
-        List<Participant> present = everyone.stream().filter(Participant::isPresent).toList();
-        List<Participant> departed = everyone.stream().filter(p -> !p.isPresent())
-                .sorted(Comparator.comparing(Participant::getLeftAt).thenComparing(Participant::getId))
-                .toList();
-        return new RoomView(room, present, departed, wrapped(room.getId(), participantId, room.getKeyVersion()));
+        Members members = members(everyone);
+        return new RoomView(room, members.present(), members.departed(),
+                wrapped(room.getId(), participantId, room.getKeyVersion()));
+    }
+
+    /** The room's participants, present and departed, from one read. */
+    public Members members(String roomId) {
+        return members(everyone(roomId));
+    }
+
+    private static Members members(List<Participant> everyone) {
+        return new Members(everyone.stream().filter(Participant::isPresent).toList(),
+                everyone.stream().filter(p -> !p.isPresent())
+                        .sorted(Comparator.comparing(Participant::getLeftAt).thenComparing(Participant::getId))
+                        .toList());
     }
 
     /** This participant's wrap of the room key of {@code keyVersion}, or null if it has none. */
@@ -113,22 +127,9 @@ public class RoomStore {
         return wrap == null ? null : wrap.getWrapped();
     }
 
-    /** Participants who left the room, in the order they left. */
-    public List<Participant> departed(String roomId) {
-        return em.createNamedQuery(Participant.FIND_DEPARTED_BY_ROOM, Participant.class)
-                .setParameter("roomId", roomId)
-                .getResultList();
-    }
-
     /** Rooms that exist and have not expired. */
     public long countActiveRooms(long now) {
         return em.createNamedQuery(Room.COUNT_ACTIVE, Long.class).setParameter("now", now).getSingleResult();
-    }
-
-    public List<Participant> participants(String roomId) {
-        return em.createNamedQuery(Participant.FIND_BY_ROOM, Participant.class)
-                .setParameter("roomId", roomId)
-                .getResultList();
     }
 
     /** Stores an invite and returns its expiry, capped at the room's. */
@@ -195,7 +196,7 @@ public class RoomStore {
         if (keyVersion != room.getKeyVersion() + 1) {
             throw new StoreException(Reason.KEY_VERSION_MISMATCH);
         }
-        List<Participant> current = participants(roomId);
+        List<Participant> current = members(roomId).present();
         Set<String> ids = current.stream().map(Participant::getId).collect(Collectors.toSet());
         if (!ids.equals(wraps.keySet())) {
             throw new StoreException(Reason.WRAPS_INCOMPLETE);

@@ -15,12 +15,8 @@ import java.security.MessageDigest;
 @Table(name = "participants")
 @NamedQuery(name = Participant.FIND_BY_TOKEN_HASH,
         query = "SELECT p FROM Participant p WHERE p.tokenHash = :tokenHash")
-@NamedQuery(name = Participant.FIND_BY_ROOM,
-        query = "SELECT p FROM Participant p WHERE p.roomId = :roomId AND p.leftAt IS NULL ORDER BY p.joinedAt, p.id")
 @NamedQuery(name = Participant.FIND_ALL_BY_ROOM,
         query = "SELECT p FROM Participant p WHERE p.roomId = :roomId ORDER BY p.joinedAt, p.id")
-@NamedQuery(name = Participant.FIND_DEPARTED_BY_ROOM,
-        query = "SELECT p FROM Participant p WHERE p.roomId = :roomId AND p.leftAt IS NOT NULL ORDER BY p.leftAt, p.id")
 @NamedQuery(name = Participant.COUNT_BY_ROOM,
         query = "SELECT COUNT(p) FROM Participant p WHERE p.roomId = :roomId AND p.leftAt IS NULL")
 @NamedQuery(name = Participant.DELETE_BY_ROOMS,
@@ -28,9 +24,7 @@ import java.security.MessageDigest;
 public class Participant {
 
     public static final String FIND_BY_TOKEN_HASH = "Participant.findByTokenHash";
-    public static final String FIND_BY_ROOM = "Participant.findByRoom";
     public static final String FIND_ALL_BY_ROOM = "Participant.findAllByRoom";
-    public static final String FIND_DEPARTED_BY_ROOM = "Participant.findDepartedByRoom";
     public static final String COUNT_BY_ROOM = "Participant.countByRoom";
     public static final String DELETE_BY_ROOMS = "Participant.deleteByRooms";
 

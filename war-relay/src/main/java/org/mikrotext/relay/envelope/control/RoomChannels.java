@@ -412,8 +412,8 @@ public class RoomChannels {
     }
 
     private String participantsFrame(String roomId) {
-        return participantsFrame(RoomJson.participants(store.participants(roomId)),
-                RoomJson.departed(store.departed(roomId)));
+        RoomStore.Members members = store.members(roomId);
+        return participantsFrame(RoomJson.participants(members.present()), RoomJson.departed(members.departed()));
     }
 
     /** A {@code participants} frame of these lists ({@link RoomJson#participants}, {@link RoomJson#departed}). */

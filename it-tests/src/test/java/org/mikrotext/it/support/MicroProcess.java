@@ -7,6 +7,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,6 +46,31 @@ public final class MicroProcess implements AutoCloseable {
 
     /** Starts the server and waits until the relay answers. */
     public MicroProcess start() throws IOException, InterruptedException {
+        launch();
+        awaitReady(Duration.ofSeconds(180));
+        return this;
+    }
+
+    /**
+     * Starts the server when the relay is expected not to deploy: waits until {@code logText} appears in the log (or
+     * the server ends, or 180 s pass) and says whether it did.
+     */
+    public boolean startRefused(String logText) throws IOException, InterruptedException {
+        launch();
+        long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.readString(log().toPath(), StandardCharsets.UTF_8).contains(logText)) {
+                return true;
+            }
+            if (!process.isAlive()) {
+                break;
+            }
+            Thread.sleep(500);
+        }
+        return Files.readString(log().toPath(), StandardCharsets.UTF_8).contains(logText);
+    }
+
+    private void launch() throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", System.getProperty("payara.microJar"),
@@ -55,8 +82,6 @@ public final class MicroProcess implements AutoCloseable {
         builder.environment().putAll(environment);
         process = builder.start();
         starts++;
-        awaitReady(Duration.ofSeconds(180));
-        return this;
     }
 
     /** The server's log under {@code target/} (every start appends to it). */

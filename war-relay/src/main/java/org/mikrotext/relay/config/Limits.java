@@ -1,15 +1,19 @@
 package org.mikrotext.relay.config;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Arrays;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Every limit of the relay, each a MicroProfile Config key with the protocol's default. Documented, with its key,
- * in the README's configuration table.
+ * in the README's configuration table. Checked once at start: a count, size or duration that is not positive, or
+ * room lifetimes out of order, stop the deployment with one message that names every such key and its value.
  */
 @ApplicationScoped
 public class Limits {
@@ -93,6 +97,58 @@ public class Limits {
     @Inject
     @ConfigProperty(name = "mikrotext.ws.allowed-origins", defaultValue = " ")
     String allowedOrigins;
+
+    /** At start: refuses to deploy with limits that would make the relay misbehave, naming each one. */
+    void check(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
+        List<String> problems = problems();
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("MikroText's configuration is not valid: " + String.join("; ", problems));
+        }
+    }
+
+    /** What is wrong with these limits, one sentence per key; empty when they are all usable. */
+    List<String> problems() {
+        List<String> problems = new ArrayList<>();
+        positive(problems, "mikrotext.room.min-ttl", minTtl);
+        positive(problems, "mikrotext.room.max-ttl", maxTtl);
+        positive(problems, "mikrotext.room.default-ttl", defaultTtl);
+        if (minTtl.compareTo(maxTtl) > 0) {
+            problems.add("mikrotext.room.min-ttl (" + minTtl + ") must not exceed mikrotext.room.max-ttl (" + maxTtl
+                    + ")");
+        } else if (defaultTtl.compareTo(minTtl) < 0 || defaultTtl.compareTo(maxTtl) > 0) {
+            problems.add("mikrotext.room.default-ttl (" + defaultTtl + ") must lie between mikrotext.room.min-ttl ("
+                    + minTtl + ") and mikrotext.room.max-ttl (" + maxTtl + ")");
+        }
+        atLeastOne(problems, "mikrotext.room.max-participants", maxParticipants);
+        atLeastOne(problems, "mikrotext.room.max-open-invites", maxOpenInvites);
+        atLeastOne(problems, "mikrotext.room.max-envelopes", maxEnvelopes);
+        atLeastOne(problems, "mikrotext.envelope.max-ciphertext-bytes", maxCiphertextBytes);
+        atLeastOne(problems, "mikrotext.ws.max-frame-bytes", maxFrameBytes);
+        atLeastOne(problems, "mikrotext.rest.max-body-bytes", maxBodyBytes);
+        atLeastOne(problems, "mikrotext.pseudonym.max-code-points", maxPseudonymCodePoints);
+        atLeastOne(problems, "mikrotext.rate.send.capacity", sendCapacity);
+        positive(problems, "mikrotext.rate.send.period", sendPeriod);
+        atLeastOne(problems, "mikrotext.rate.join.capacity", joinCapacity);
+        positive(problems, "mikrotext.rate.join.period", joinPeriod);
+        atLeastOne(problems, "mikrotext.rate.api.capacity", apiCapacity);
+        positive(problems, "mikrotext.rate.api.period", apiPeriod);
+        atLeastOne(problems, "mikrotext.ws.flood-close-after", floodCloseAfter);
+        positive(problems, "mikrotext.ws.hello-timeout", helloTimeout);
+        atLeastOne(problems, "mikrotext.ws.max-queued-bytes", maxQueuedBytes);
+        return problems;
+    }
+
+    private static void atLeastOne(List<String> problems, String key, int value) {
+        if (value < 1) {
+            problems.add(key + " must be at least 1 (it is " + value + ")");
+        }
+    }
+
+    private static void positive(List<String> problems, String key, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            problems.add(key + " must be a positive duration (it is " + value + ")");
+        }
+    }
 
     public Duration minTtl() {
         return minTtl;

@@ -1,0 +1,93 @@
+package org.mikrotext.relay.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LimitsTest {
+
+    /** The defaults of every key, as the README's configuration table gives them. */
+    private static Limits defaults() {
+        Limits limits = new Limits();
+        limits.minTtl = Duration.ofMinutes(5);
+        limits.maxTtl = Duration.ofDays(7);
+        limits.defaultTtl = Duration.ofHours(24);
+        limits.maxParticipants = 64;
+        limits.maxOpenInvites = 256;
+        limits.maxEnvelopes = 10_000;
+        limits.maxCiphertextBytes = 65_536;
+        limits.maxFrameBytes = 163_840;
+        limits.maxBodyBytes = 163_840;
+        limits.maxPseudonymCodePoints = 40;
+        limits.sendCapacity = 20;
+        limits.sendPeriod = Duration.ofSeconds(10);
+        limits.joinCapacity = 30;
+        limits.joinPeriod = Duration.ofMinutes(1);
+        limits.apiCapacity = 1200;
+        limits.apiPeriod = Duration.ofMinutes(1);
+        limits.floodCloseAfter = 10;
+        limits.helloTimeout = Duration.ofSeconds(10);
+        limits.maxQueuedBytes = 4_194_304;
+        limits.allowedOrigins = " ";
+        return limits;
+    }
+
+    @Test
+    void theDefaultsAndTheBenchmarksRaisedLimitsAreValid() {
+        Limits limits = defaults();
+        assertEquals(List.of(), limits.problems());
+        limits.sendCapacity = 10_000;
+        limits.apiCapacity = 100_000_000;
+        limits.maxEnvelopes = 1;
+        limits.minTtl = Duration.ofSeconds(1);
+        limits.defaultTtl = Duration.ofSeconds(1);
+        limits.check(new Object());
+    }
+
+    @Test
+    void everyCountOrSizeBelowOneIsNamedWithItsValue() {
+        Limits limits = defaults();
+        limits.maxEnvelopes = 0;
+        limits.maxCiphertextBytes = -1;
+        limits.sendCapacity = 0;
+        limits.maxQueuedBytes = -4;
+        assertEquals(List.of("mikrotext.room.max-envelopes must be at least 1 (it is 0)",
+                "mikrotext.envelope.max-ciphertext-bytes must be at least 1 (it is -1)",
+                "mikrotext.rate.send.capacity must be at least 1 (it is 0)",
+                "mikrotext.ws.max-queued-bytes must be at least 1 (it is -4)"), limits.problems());
+    }
+
+    @Test
+    void durationsMustBePositiveAndTheRoomLifetimesInOrder() {
+        Limits limits = defaults();
+        limits.helloTimeout = Duration.ZERO;
+        limits.joinPeriod = Duration.ofSeconds(-1);
+        assertEquals(List.of("mikrotext.rate.join.period must be a positive duration (it is PT-1S)",
+                "mikrotext.ws.hello-timeout must be a positive duration (it is PT0S)"), limits.problems());
+
+        limits = defaults();
+        limits.minTtl = Duration.ofDays(8);
+        assertEquals(List.of("mikrotext.room.min-ttl (PT192H) must not exceed mikrotext.room.max-ttl (PT168H)"),
+                limits.problems());
+
+        limits = defaults();
+        limits.defaultTtl = Duration.ofDays(30);
+        assertEquals(List.of("mikrotext.room.default-ttl (PT720H) must lie between mikrotext.room.min-ttl (PT5M) and "
+                + "mikrotext.room.max-ttl (PT168H)"), limits.problems());
+    }
+
+    @Test
+    void theStartCheckRefusesWithEveryProblemInOneMessage() {
+        Limits limits = defaults();
+        limits.maxEnvelopes = 0;
+        limits.helloTimeout = Duration.ZERO;
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> limits.check(new Object()));
+        assertTrue(refused.getMessage().startsWith("MikroText's configuration is not valid: "), refused.getMessage());
+        assertTrue(refused.getMessage().contains("mikrotext.room.max-envelopes must be at least 1 (it is 0); "
+                + "mikrotext.ws.hello-timeout must be a positive duration (it is PT0S)"), refused.getMessage());
+    }
+}

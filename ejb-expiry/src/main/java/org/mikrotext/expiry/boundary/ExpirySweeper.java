@@ -16,7 +16,6 @@ import jakarta.ejb.TransactionAttributeType;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
@@ -24,6 +23,7 @@ import java.util.logging.Logger;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.metrics.Metadata;
 import org.eclipse.microprofile.metrics.MetricRegistry;
+import org.mikrotext.config.SettingProblems;
 import org.mikrotext.store.boundary.RoomEndings;
 import org.mikrotext.store.boundary.RoomStore;
 import org.mikrotext.store.control.RoomLog;
@@ -68,25 +68,18 @@ public class ExpirySweeper {
 
     @PostConstruct
     void start() {
-        List<String> problems = problems(interval, batchSize);
-        if (!problems.isEmpty()) {
-            // Rooms would never be forgotten: a batch of 0 sweeps nothing, forever; a negative one fails every tick.
-            throw new IllegalStateException("MikroText's configuration is not valid: " + String.join("; ", problems));
-        }
+        // Rooms would never be forgotten: a batch of 0 sweeps nothing, forever; a negative one fails every tick.
+        SettingProblems.refuseStartWith(problems(interval, batchSize));
         long millis = Math.max(1000, interval.toMillis());
         timerService.createIntervalTimer(millis, millis, new TimerConfig("mikrotext-expiry", false));
     }
 
     /** What is wrong with the sweep's settings, one sentence per key; empty when they are usable. */
     static List<String> problems(Duration interval, int batchSize) {
-        List<String> problems = new ArrayList<>();
-        if (interval.isNegative() || interval.isZero()) {
-            problems.add("mikrotext.expiry.sweep-interval must be a positive duration (it is " + interval + ")");
-        }
-        if (batchSize < 1) {
-            problems.add("mikrotext.expiry.batch-size must be at least 1 (it is " + batchSize + ")");
-        }
-        return problems;
+        return new SettingProblems()
+                .positive("mikrotext.expiry.sweep-interval", interval)
+                .atLeastOne("mikrotext.expiry.batch-size", batchSize)
+                .list();
     }
 
     @Timeout

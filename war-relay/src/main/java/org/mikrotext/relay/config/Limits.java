@@ -5,10 +5,10 @@ import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Arrays;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.mikrotext.config.SettingProblems;
 
 /**
  * Every limit of the relay, each a MicroProfile Config key with the protocol's default. Documented, with its key,
@@ -100,18 +100,15 @@ public class Limits {
 
     /** At start: refuses to deploy with limits that would make the relay misbehave, naming each one. */
     void check(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
-        List<String> problems = problems();
-        if (!problems.isEmpty()) {
-            throw new IllegalStateException("MikroText's configuration is not valid: " + String.join("; ", problems));
-        }
+        SettingProblems.refuseStartWith(problems());
     }
 
     /** What is wrong with these limits, one sentence per key; empty when they are all usable. */
     List<String> problems() {
-        List<String> problems = new ArrayList<>();
-        positive(problems, "mikrotext.room.min-ttl", minTtl);
-        positive(problems, "mikrotext.room.max-ttl", maxTtl);
-        positive(problems, "mikrotext.room.default-ttl", defaultTtl);
+        SettingProblems problems = new SettingProblems()
+                .positive("mikrotext.room.min-ttl", minTtl)
+                .positive("mikrotext.room.max-ttl", maxTtl)
+                .positive("mikrotext.room.default-ttl", defaultTtl);
         if (minTtl.compareTo(maxTtl) > 0) {
             problems.add("mikrotext.room.min-ttl (" + minTtl + ") must not exceed mikrotext.room.max-ttl (" + maxTtl
                     + ")");
@@ -119,35 +116,24 @@ public class Limits {
             problems.add("mikrotext.room.default-ttl (" + defaultTtl + ") must lie between mikrotext.room.min-ttl ("
                     + minTtl + ") and mikrotext.room.max-ttl (" + maxTtl + ")");
         }
-        atLeastOne(problems, "mikrotext.room.max-participants", maxParticipants);
-        atLeastOne(problems, "mikrotext.room.max-open-invites", maxOpenInvites);
-        atLeastOne(problems, "mikrotext.room.max-envelopes", maxEnvelopes);
-        atLeastOne(problems, "mikrotext.envelope.max-ciphertext-bytes", maxCiphertextBytes);
-        atLeastOne(problems, "mikrotext.ws.max-frame-bytes", maxFrameBytes);
-        atLeastOne(problems, "mikrotext.rest.max-body-bytes", maxBodyBytes);
-        atLeastOne(problems, "mikrotext.pseudonym.max-code-points", maxPseudonymCodePoints);
-        atLeastOne(problems, "mikrotext.rate.send.capacity", sendCapacity);
-        positive(problems, "mikrotext.rate.send.period", sendPeriod);
-        atLeastOne(problems, "mikrotext.rate.join.capacity", joinCapacity);
-        positive(problems, "mikrotext.rate.join.period", joinPeriod);
-        atLeastOne(problems, "mikrotext.rate.api.capacity", apiCapacity);
-        positive(problems, "mikrotext.rate.api.period", apiPeriod);
-        atLeastOne(problems, "mikrotext.ws.flood-close-after", floodCloseAfter);
-        positive(problems, "mikrotext.ws.hello-timeout", helloTimeout);
-        atLeastOne(problems, "mikrotext.ws.max-queued-bytes", maxQueuedBytes);
-        return problems;
-    }
-
-    private static void atLeastOne(List<String> problems, String key, int value) {
-        if (value < 1) {
-            problems.add(key + " must be at least 1 (it is " + value + ")");
-        }
-    }
-
-    private static void positive(List<String> problems, String key, Duration value) {
-        if (value.isNegative() || value.isZero()) {
-            problems.add(key + " must be a positive duration (it is " + value + ")");
-        }
+        return problems
+                .atLeastOne("mikrotext.room.max-participants", maxParticipants)
+                .atLeastOne("mikrotext.room.max-open-invites", maxOpenInvites)
+                .atLeastOne("mikrotext.room.max-envelopes", maxEnvelopes)
+                .atLeastOne("mikrotext.envelope.max-ciphertext-bytes", maxCiphertextBytes)
+                .atLeastOne("mikrotext.ws.max-frame-bytes", maxFrameBytes)
+                .atLeastOne("mikrotext.rest.max-body-bytes", maxBodyBytes)
+                .atLeastOne("mikrotext.pseudonym.max-code-points", maxPseudonymCodePoints)
+                .atLeastOne("mikrotext.rate.send.capacity", sendCapacity)
+                .positive("mikrotext.rate.send.period", sendPeriod)
+                .atLeastOne("mikrotext.rate.join.capacity", joinCapacity)
+                .positive("mikrotext.rate.join.period", joinPeriod)
+                .atLeastOne("mikrotext.rate.api.capacity", apiCapacity)
+                .positive("mikrotext.rate.api.period", apiPeriod)
+                .atLeastOne("mikrotext.ws.flood-close-after", floodCloseAfter)
+                .positive("mikrotext.ws.hello-timeout", helloTimeout)
+                .atLeastOne("mikrotext.ws.max-queued-bytes", maxQueuedBytes)
+                .list();
     }
 
     public Duration minTtl() {

@@ -94,6 +94,14 @@ function joinErrorText(error) {
   return relayErrorText(error);
 }
 
+function removeErrorText(error, person) {
+  if (error instanceof SessionError) return error.message;
+  if (error instanceof RelayError && error.network) {
+    return `Could not reach the relay. If \u2068${person.pseudonym}\u2069 is still listed, try again.`;
+  }
+  return relayErrorText(error);
+}
+
 function relayErrorText(error) {
   if (!(error instanceof RelayError)) return 'Something went wrong. Try again.';
   if (error.network) return 'Could not reach the relay. Check your connection and try again.';
@@ -259,14 +267,72 @@ function renderLog(session) {
 // ---------------------------------------------------------------- room view
 
 function renderParticipants(session) {
+  const canRemove = session.isCreator && session.state !== 'ended';
   const items = session.participants.map((p) => {
-    const item = el('li', null, p.pseudonym);
+    const item = el('li');
+    item.append(el('span', 'name', p.pseudonym));
     item.dataset.participantId = p.participantId;
     if (p.you) item.classList.add('you');
     if (p.role === 'creator') item.classList.add('creator');
+    if (canRemove && !p.you) {
+      const remove = el('button', 'link-button remove', 'Remove');
+      remove.type = 'button';
+      remove.setAttribute('aria-label', `Remove \u2068${p.pseudonym}\u2069`);
+      remove.addEventListener('click', () => askRemove(session, p));
+      item.append(remove);
+    }
     return item;
   });
   $('participants').replaceChildren(...items);
+  if (removing && !session.participants.some((p) => p.participantId === removing.participantId)) closeRemove();
+}
+
+// The person the creator is asked about removing: {roomId, participantId, pseudonym}, or null.
+let removing = null;
+
+function askRemove(session, person) {
+  removing = { roomId: session.roomId, participantId: person.participantId, pseudonym: person.pseudonym };
+  $('remove-question').textContent = `Remove \u2068${person.pseudonym}\u2069 from this room? They are disconnected at once `
+    + 'and cannot read anything said from now on: everyone else gets a new room key. Invite links not used yet stop '
+    + 'working.';
+  $('remove-box').hidden = false;
+  $('remove-confirm').focus();
+}
+
+function closeRemove() {
+  removing = null;
+  $('remove-box').hidden = true;
+}
+
+async function onRemoveConfirm() {
+  const session = activeSession();
+  const person = removing;
+  if (!session || !person || person.roomId !== session.roomId) {
+    closeRemove();
+    return;
+  }
+  busy($('remove-confirm'), true);
+  const notice = (text) => { if (activeId === session.roomId) $('room-notice').textContent = text; };
+  notice(`Removing \u2068${person.pseudonym}\u2069…`);
+  try {
+    await session.remove(person.participantId);
+    if (activeId === session.roomId) {
+      $('invite-link').value = '';
+      $('invite-status').textContent = '';
+    }
+    notice(`\u2068${person.pseudonym}\u2069 was removed. The room has a new key; invite links made before now no `
+      + 'longer work.');
+  } catch (e) {
+    notice(removeErrorText(e, person));
+  } finally {
+    busy($('remove-confirm'), false);
+    closeRemove();
+  }
+}
+
+function onRemoveCancel() {
+  closeRemove();
+  $('participants').focus();
 }
 
 function renderSafety(session) {
@@ -295,6 +361,7 @@ function renderRoom(session) {
   $('invite-status').textContent = '';
   $('room-notice').textContent = '';
   $('burn-box').hidden = true;
+  closeRemove();
   renderParticipants(session);
   renderSafety(session);
   renderConnection(session);
@@ -360,7 +427,12 @@ function adopt(session) {
   onSession(session, 'safety', () => { if (isActive()) renderSafety(session); });
   onSession(session, 'state', () => {
     renderRoomEntry(session);
-    if (isActive()) renderConnection(session);
+    if (!isActive()) return;
+    renderConnection(session);
+    if (session.state === 'ended') {
+      closeRemove();
+      renderParticipants(session);
+    }
   });
   onSession(session, 'unread', () => { renderRoomEntry(session); renderDocumentTitle(); });
   onSession(session, 'expires', () => { if (isActive()) renderExpires(); });
@@ -559,6 +631,8 @@ function wire() {
   $('burn').addEventListener('click', onBurn);
   $('burn-confirm').addEventListener('click', onBurnConfirm);
   $('burn-cancel').addEventListener('click', onBurnCancel);
+  $('remove-confirm').addEventListener('click', onRemoveConfirm);
+  $('remove-cancel').addEventListener('click', onRemoveCancel);
   $('safety-ack').addEventListener('click', onSafetyAck);
   $('new-room').addEventListener('click', showCreate);
   window.addEventListener('hashchange', onHashChange);

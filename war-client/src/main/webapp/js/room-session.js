@@ -5,7 +5,7 @@
 import {
   SenderChain, ReceiverState, b64uDecode, b64uEncode, createInvite, encryptEnvelope, exportSpki,
   generateExchangeKeyPair, generateRoomKey, generateSigningKeyPair, inviteTokenFor, openInvite,
-  parseInviteFragment, safetyCode, unwrapFromCreator,
+  parseInviteFragment, safetyCode, unwrapFromCreator, wrapForParticipant,
 } from './mtx1.js';
 import { RelayError, RoomConnection, api } from './relay.js';
 import * as vault from './vault.js';
@@ -67,6 +67,8 @@ export class RoomSession extends EventTarget {
   #endReason = null;
   #generation = 0;
   #synced = false;
+  #rotating = null;
+  #rotationSent = 0;
 
   /** Use createRoom(), PendingInvite.join() or restoreRooms(). */
   constructor(record, keys) {
@@ -192,6 +194,33 @@ export class RoomSession extends EventTarget {
     await this.#destroy('left');
   }
 
+  /**
+   * Remove someone (creator only), then give everyone still here a new room key, so that nothing said from now on is
+   * sealed under a key the removed person holds; the new key also revokes every invite link not yet used. Resolves
+   * once both are done. Until the new key is in place the room counts as waiting for it (kept across reloads), and
+   * every new connection tries again.
+   */
+  async remove(participantId) {
+    if (this.#endReason) throw new SessionError('ended', 'This room has ended.');
+    if (!this.isCreator) throw new SessionError('not-creator', 'Only the room’s creator can remove someone.');
+    if (participantId === this.participantId) {
+      throw new SessionError('remove-self', 'The creator cannot remove itself; it can end the room.');
+    }
+    this.#record.rotationPending = true;
+    this.#persist();
+    try {
+      await this.#conn.call('DELETE', `/participants/${encodeURIComponent(participantId)}`);
+    } catch (e) {
+      const gone = e instanceof RelayError && e.problem === 'participant-not-found';
+      if (e instanceof RelayError && !e.network && !gone) {
+        this.#record.rotationPending = false; // refused: nobody was removed
+        this.#persist();
+      }
+      if (!gone) throw e;
+    }
+    await this.#rotate();
+  }
+
   /** Delete the room now, for everyone (creator only). */
   async burn() {
     try {
@@ -247,10 +276,34 @@ export class RoomSession extends EventTarget {
     const out = this.#outgoing.get(id);
     if (!out || out.status !== 'sending') return;
     if (status === 409 && /already stored/i.test(detail ?? '')) return; // a resend of a stored envelope
+    if (status === 409 && /key version/i.test(detail ?? '') && !out.resealed) {
+      out.resealed = true;
+      this.#reseal(out, status);
+      return;
+    }
     out.status = 'failed';
     out.error = sendErrorText(status);
     this.#chain = SenderChain.start(); // later messages start at a fresh checkpoint
     this.#emit('outgoing', this.#outView(out));
+  }
+
+  // Sealed under a key that was rotated away meanwhile: once the new key is adopted (from the `key-rotated` frame
+  // already received, or else from the room's view), the message is sealed again under it and sent once more.
+  async #reseal(out, status) {
+    await this.#recvQueue;
+    if (out.env.keyVersion >= this.#record.keyVersion && !this.#endReason) {
+      try {
+        this.#room(await this.#conn.call('GET', ''));
+      } catch {
+        // the relay cannot be reached: the message fails below
+      }
+      await this.#recvQueue;
+    }
+    if (out.env.keyVersion < this.#record.keyVersion && !this.#endReason) {
+      this.#sendQueue = this.#sendQueue.then(() => this.#encryptAndTransmit(out)).catch(() => {});
+    } else {
+      this.#failed(out.id, status, null);
+    }
   }
 
   // A socket dropped before acks came back: the catch-up has shown what was stored; send the rest again.
@@ -425,10 +478,71 @@ export class RoomSession extends EventTarget {
       this.#record.keyVersion = keyVersion;
       this.#chain = SenderChain.start();
       this.#persist();
-      this.#refreshSafety(this.#participants.map((p) => ({ participantId: p.participantId, ...this.#people.get(p.participantId) })));
+      this.#refreshSafety(this.#currentWithKeys());
     } catch {
       // a wrap that does not open: stay on the old key; sends will be refused with a key-version error
     }
+  }
+
+  // The creator's side of a rotation: a fresh room key, wrapped for each current participant (the creator included)
+  // under ECDH with their exchange key, for the relay's current version + 1. The list and the version are read from
+  // the relay just before; if someone joined or left in between, the relay refuses and they are read again.
+  #rotate() {
+    this.#rotating ??= this.#rotateNow().finally(() => { this.#rotating = null; });
+    return this.#rotating;
+  }
+
+  async #rotateNow() {
+    for (let attempt = 1; ; attempt++) {
+      const view = await this.#conn.call('GET', '');
+      this.#room(view);
+      await this.#recvQueue; // a newer key in the view is adopted
+      if (this.#endReason || !this.#record.rotationPending) return;
+      if (this.#rotationSent && view?.keyVersion >= this.#rotationSent) {
+        this.#rotationDone(); // the rotation sent before landed; only its answer was lost
+        return;
+      }
+      if (!Number.isSafeInteger(view?.keyVersion) || !Array.isArray(view.participants)) {
+        throw new SessionError('rotation-failed', 'The relay’s answer did not describe the room.');
+      }
+      const keyVersion = view.keyVersion + 1;
+      const rk = generateRoomKey();
+      try {
+        const wraps = await Promise.all(view.participants.filter(isParticipant).map(async (p) => ({
+          participantId: p.participantId,
+          wrapped: await wrapForParticipant({
+            roomId: this.roomId, keyVersion, rk, creatorExchangePrivateKey: this.#exchange.privateKey,
+            recipientExchangeSpki: p.exchangeKey, participantId: p.participantId,
+          }),
+        })));
+        this.#rotationSent = keyVersion;
+        await this.#conn.call('POST', '/keys', { keyVersion, wraps });
+      } catch (e) {
+        rk.fill(0);
+        if (!(e instanceof RelayError) || !e.network) this.#rotationSent = 0; // refused, or never sent
+        const raced = e instanceof RelayError && ['wraps-incomplete', 'key-version'].includes(e.problem);
+        if (raced && attempt < 3) continue;
+        throw e;
+      }
+      this.#rks.set(keyVersion, rk);
+      if (keyVersion > this.#record.keyVersion) {
+        this.#record.keyVersion = keyVersion;
+        this.#chain = SenderChain.start();
+      }
+      this.#rotationDone();
+      return;
+    }
+  }
+
+  #rotationDone() {
+    this.#rotationSent = 0;
+    this.#record.rotationPending = false;
+    this.#persist();
+    this.#refreshSafety(this.#currentWithKeys());
+  }
+
+  #currentWithKeys() {
+    return this.#participants.map((p) => ({ participantId: p.participantId, ...this.#people.get(p.participantId) }));
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -444,6 +558,9 @@ export class RoomSession extends EventTarget {
     if (state !== 'connected' && state !== this.#state) this.#newLink();
     this.#state = state;
     this.#emit('state', { state, reason: null });
+    if (this.#record.rotationPending && (state === 'connected' || state === 'polling')) {
+      this.#rotate().catch(() => {}); // a removal whose new key did not reach the relay yet
+    }
   }
 
   async #destroy(reason) {

@@ -109,6 +109,7 @@ class BrowserIT {
             assertTrue(bobLink.startsWith(base() + "#/join/"), bobLink);
 
             Browser bob = open(browsers, "bob");
+            bob.holdFramesOnCue();
             join(bob, bobLink, "Bob");
             Browser carol = open(browsers, "carol");
             join(carol, carolLink, "Carol");
@@ -143,15 +144,7 @@ class BrowserIT {
 
             // A link that was used already says so and lets no one in.
             Browser dave = open(browsers, "dave");
-            visit(dave, bobLink);
-            dave.waitUntil(d -> "true".equals(dave.js("return document.documentElement.dataset.ready || ''")), 20);
-            assertFalse(dave.driver().getCurrentUrl().contains("#/join/"), "the fragment leaves the address bar at once");
-            dave.type("#join-pseudonym", "Dave");
-            dave.click("#join-submit");
-            String refusal = dave.waitUntil(d -> {
-                String t = dave.find("#join-error").getText();
-                return t.isBlank() ? null : t;
-            }, 20);
+            String refusal = refusedJoin(dave, bobLink, "Dave");
             assertTrue(refusal.contains("already been used"), refusal);
             dave.screenshot("04-invite-used");
             assertEquals(3, Database.count("SELECT COUNT(*) FROM participants WHERE room_id = ?", roomId));
@@ -172,30 +165,74 @@ class BrowserIT {
             alice.click("#safety-ack");
             alice.waitUntil(d -> !alice.visible("#safety-warning"), 10);
 
-            // Bob reloads: still in the room, the history is readable, and he keeps chatting.
+            // Alice removes Dave: he is disconnected, the others get a new room key, and a link made before is dead.
+            String unusedLink = inviteLink(alice);
+            assertTrue(dave.all("#participants button.remove").isEmpty(), "only the creator can remove");
+            String daveId = dave.find("#participants li.you").getAttribute("data-participant-id");
+            alice.click("#participants li[data-participant-id='" + daveId + "'] button.remove");
+            alice.shown("#remove-box");
+            assertTrue(alice.text("#remove-question").contains("Dave"), alice.text("#remove-question"));
+            alice.screenshot("06-remove");
+            bob.js("window.mikrotextHoldFrom = '\"type\":\"key-rotated\"'");
+            alice.click("#remove-confirm");
+            dave.shown("#room-ended");
+            assertTrue(dave.text("#room-ended").contains("You were removed"), dave.text("#room-ended"));
+            alice.waitUntil(d -> alice.text("#room-notice").matches("(?s).*Dave.* was removed.*"), 20);
+            // Bob has not heard of the new key yet, so he seals under the old one and the relay refuses it; once he
+            // has the new key, his client seals the same text again and it arrives.
+            bob.waitUntil(d -> (Long) bob.js("return window.mikrotextHeld().length") > 0, 20);
+            bob.say("Sealed before I heard of the new key");
+            bob.waitUntil(d -> bob.js("return window.mikrotextHeld().join()").toString().contains("\"type\":\"error\""), 20);
+            assertTrue(bob.js("return window.mikrotextHeld().join()").toString().contains("key version"));
+            bob.js("window.mikrotextReleaseFrames()");
+            expected.add("Bob: Sealed before I heard of the new key");
+            assertEquals(2, Database.count("SELECT key_version FROM rooms WHERE id = ?", roomId));
+            List<Browser> members = List.of(alice, bob, carol);
+            assertEquals(3, Database.count("SELECT COUNT(*) FROM key_wraps WHERE room_id = ? AND key_version = 2 AND "
+                    + "participant_id <> ?", roomId, daveId), "a wrap for each who stays, none for Dave");
+            String rotatedCode = alice.waitUntil(d -> {
+                String a = safetyCode(alice);
+                boolean shared = members.stream().allMatch(m -> safetyCode(m).equals(a));
+                return shared && !a.equals(code) && !a.equals(newCode) ? a : null;
+            }, 20);
+            assertTrue(SAFETY_CODE.matcher(rotatedCode).matches(), "a new key makes a new code: " + rotatedCode);
+            carol.say("Only the three of us read this");
+            expected.add("Carol: Only the three of us read this");
+            for (Browser member : members) {
+                member.awaitMessages(expected, 20);
+                member.waitUntil(d -> member.all("#participants li").size() == 3, 20);
+            }
+            assertEquals(2, Database.count("SELECT COUNT(*) FROM envelopes e JOIN participants p ON p.id = e.sender_id "
+                    + "WHERE e.room_id = ? AND p.pseudonym IN ('Bob', 'Carol') AND e.key_version = 2", roomId),
+                    "Bob's and Carol's last messages are sealed under the new key");
+            assertRelayHoldsNoSecrets(roomId, expected, members);
+            String revoked = refusedJoin(dave, unusedLink, "Dave");
+            assertTrue(revoked.contains("not valid"), "the new key revoked the unused link: " + revoked);
+
+            // Bob reloads: still in the room, the history under both keys is readable, and he keeps chatting.
             bob.driver().navigate().refresh();
             bob.waitUntil(d -> "true".equals(bob.js("return document.documentElement.dataset.ready || ''")), 30);
             bob.shown("#room-view");
             bob.awaitMessages(expected, 30);
             bob.say("Back after a reload");
             expected.add("Bob: Back after a reload");
-            for (Browser everyone : List.of(alice, bob, carol, dave)) {
+            for (Browser everyone : members) {
                 everyone.awaitMessages(expected, 20);
             }
 
             // At 360 px the room still works.
             carol.resize(360, 780);
-            carol.screenshot("06-room-360px");
+            carol.screenshot("07-room-360px");
             assertTrue(carol.visible("#composer"));
 
             // Alice burns the room; everyone sees that it has ended.
             alice.click("#burn");
             alice.click("#burn-confirm");
-            for (Browser everyone : List.of(alice, bob, carol, dave)) {
+            for (Browser everyone : members) {
                 everyone.shown("#room-ended");
                 assertTrue(everyone.text("#room-ended").contains("This room has ended"), everyone.name());
             }
-            bob.screenshot("07-ended");
+            bob.screenshot("08-ended");
             assertEquals(0, Database.count("SELECT COUNT(*) FROM envelopes WHERE room_id = ?", roomId));
             assertEquals(0, Database.count("SELECT COUNT(*) FROM rooms WHERE id = ?", roomId));
         } finally {
@@ -251,7 +288,7 @@ class BrowserIT {
             bob.say("Are you still there?");
             String unread = "#room-list [data-room-id='" + firstRoom + "'] .unread";
             alice.waitUntil(d -> alice.visible(unread) && alice.find(unread).getText().trim().equals("1"), 20);
-            alice.screenshot("08-two-rooms-unread");
+            alice.screenshot("09-two-rooms-unread");
             alice.click("#room-list [data-room-id='" + firstRoom + "']");
             alice.awaitMessages(List.of("Alice: Can you read me?", "Bob: Yes, by polling", "Alice: line one\nline two",
                     "Bob: Are you still there?"), 20);
@@ -299,6 +336,19 @@ class BrowserIT {
         browser.waitUntil(d -> connectionState(browser).equals("connected"), 20);
     }
 
+    /** Tries to join with a link that must be refused; returns the refusal shown. */
+    static String refusedJoin(Browser browser, String link, String pseudonym) {
+        visit(browser, link);
+        browser.waitUntil(d -> "true".equals(browser.js("return document.documentElement.dataset.ready || ''")), 20);
+        assertFalse(browser.driver().getCurrentUrl().contains("#/join/"), "the fragment leaves the address bar at once");
+        browser.type("#join-pseudonym", pseudonym);
+        browser.click("#join-submit");
+        return browser.waitUntil(d -> {
+            String t = browser.find("#join-error").getText();
+            return t.isBlank() ? null : t;
+        }, 20);
+    }
+
     static String safetyCode(Browser browser) {
         return browser.waitUntil(d -> {
             String code = browser.find("#safety-code").getText().trim();
@@ -337,6 +387,7 @@ class BrowserIT {
         rows.addAll(Database.rows("SELECT ciphertext, checkpoint, nonce, signature, chain_id FROM envelopes WHERE room_id = ?", roomId));
         rows.addAll(Database.rows("SELECT signing_key, exchange_key, pseudonym, token_hash FROM participants WHERE room_id = ?", roomId));
         rows.addAll(Database.rows("SELECT token_hash, wrapped_room_key FROM invites WHERE room_id = ?", roomId));
+        rows.addAll(Database.rows("SELECT wrapped FROM key_wraps WHERE room_id = ?", roomId));
         assertTrue(rows.size() >= 6, "envelopes and participants were stored");
         for (Object[] row : rows) {
             for (Object cell : row) {

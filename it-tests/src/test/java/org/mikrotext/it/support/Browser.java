@@ -82,6 +82,41 @@ public final class Browser implements AutoCloseable {
                 """));
     }
 
+    /**
+     * From the first incoming WebSocket frame that contains {@code cue} (set in the page as
+     * {@code window.mikrotextHoldFrom}), this browser's page sees no more frames until
+     * {@code window.mikrotextReleaseFrames()}, which hands it the held ones in order; {@code window.mikrotextHeld()}
+     * lists them. Installed through the DevTools protocol before any page script runs, like a slow network would hold
+     * them, but on cue.
+     */
+    public void holdFramesOnCue() {
+        driver.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", """
+                (() => {
+                  const held = [];
+                  let holding = false;
+                  const onmessage = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
+                  Object.defineProperty(WebSocket.prototype, 'onmessage', {
+                    configurable: true,
+                    get() { return onmessage.get.call(this); },
+                    set(handler) {
+                      onmessage.set.call(this, handler && ((event) => {
+                        const cue = window.mikrotextHoldFrom;
+                        if (cue && String(event.data).includes(cue)) holding = true;
+                        if (holding) held.push({ data: String(event.data), deliver: () => handler.call(this, event) });
+                        else handler.call(this, event);
+                      }));
+                    },
+                  });
+                  window.mikrotextHeld = () => held.map((frame) => frame.data);
+                  window.mikrotextReleaseFrames = () => {
+                    holding = false;
+                    window.mikrotextHoldFrom = null;
+                    held.splice(0).forEach((frame) => frame.deliver());
+                  };
+                })();
+                """));
+    }
+
     public String name() {
         return name;
     }

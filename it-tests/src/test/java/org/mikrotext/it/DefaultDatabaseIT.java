@@ -53,4 +53,14 @@ class DefaultDatabaseIT {
             assertFalse(MicroProcess.servesRelay(HttpClient.newHttpClient(), micro.base()), "no relay is served");
         }
     }
+
+    @Test
+    void sharingRoomsBetweenInstancesNeedsPostgres() throws Exception {
+        Map<String, String> env = Map.of("MIKROTEXT_CLUSTER_ENABLED", "true");
+        try (MicroProcess micro = new MicroProcess(dir, env, List.of("DB_URL", "DB_USER", "DB_PASSWORD"))) {
+            assertTrue(micro.startRefused("MikroText's configuration is not valid: mikrotext.cluster.enabled needs "
+                    + "PostgreSQL (the database is H2)"), "the refusal names the key; see " + micro.log());
+            assertFalse(MicroProcess.servesRelay(HttpClient.newHttpClient(), micro.base()), "no relay is served");
+        }
+    }
 }

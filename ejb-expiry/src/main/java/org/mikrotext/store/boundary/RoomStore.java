@@ -5,6 +5,7 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -125,6 +126,17 @@ public class RoomStore {
     public byte[] wrapped(String roomId, String participantId, int keyVersion) {
         KeyWrap wrap = em.find(KeyWrap.class, new KeyWrapKey(roomId, participantId, keyVersion));
         return wrap == null ? null : wrap.getWrapped();
+    }
+
+    /** Every participant's wrap of the room key of {@code keyVersion} (participant id to wrap); empty if none. */
+    public Map<String, byte[]> wraps(String roomId, int keyVersion) {
+        Map<String, byte[]> wraps = new HashMap<>();
+        em.createNamedQuery(KeyWrap.FIND_BY_VERSION, KeyWrap.class)
+                .setParameter("roomId", roomId)
+                .setParameter("keyVersion", keyVersion)
+                .getResultList()
+                .forEach(w -> wraps.put(w.getParticipantId(), w.getWrapped()));
+        return wraps;
     }
 
     /** Rooms that exist and have not expired. */

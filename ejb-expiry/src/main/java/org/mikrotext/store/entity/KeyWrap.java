@@ -13,9 +13,12 @@ import jakarta.persistence.Table;
 @IdClass(KeyWrapKey.class)
 @NamedQuery(name = KeyWrap.DELETE_BY_ROOMS,
         query = "DELETE FROM KeyWrap w WHERE w.roomId IN :roomIds")
+@NamedQuery(name = KeyWrap.FIND_BY_VERSION,
+        query = "SELECT w FROM KeyWrap w WHERE w.roomId = :roomId AND w.keyVersion = :keyVersion")
 public class KeyWrap {
 
     public static final String DELETE_BY_ROOMS = "KeyWrap.deleteByRooms";
+    public static final String FIND_BY_VERSION = "KeyWrap.findByVersion";
 
     @Id
     @Column(name = "room_id", length = 22)
@@ -40,6 +43,10 @@ public class KeyWrap {
         this.participantId = participantId;
         this.keyVersion = keyVersion;
         this.wrapped = wrapped.clone();
+    }
+
+    public String getParticipantId() {
+        return participantId;
     }
 
     public byte[] getWrapped() {

@@ -12,11 +12,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import org.mikrotext.relay.cluster.control.ClusterBus;
+import org.mikrotext.relay.cluster.control.ClusterNews;
 import org.mikrotext.relay.config.Limits;
 import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.problem.Problem;
@@ -82,6 +86,9 @@ public class EnvelopeLog {
 
     @Resource(lookup = Migrations.DATA_SOURCE)
     DataSource dataSource;
+
+    @Inject
+    ClusterBus cluster;
 
     private final Clock clock = Clock.systemUTC();
     private final ArrayDeque<Pending>[] waiting = queues(WRITERS);
@@ -221,7 +228,14 @@ public class EnvelopeLog {
                 settle(batch, appendAll(appends, now, true));
             } catch (RuntimeException again) {
                 batch.forEach(pending -> pending.failure = again);
+                return;
             }
+        }
+        if (cluster.enabled()) {
+            Map<String, Long> newest = new LinkedHashMap<>();
+            batch.stream().filter(p -> p.stored != null)
+                    .forEach(p -> newest.merge(p.stored.getRoomId(), p.stored.getSeq(), Math::max));
+            cluster.tell(newest.entrySet().stream().map(e -> ClusterNews.stored(e.getKey(), e.getValue())).toList());
         }
     }
 

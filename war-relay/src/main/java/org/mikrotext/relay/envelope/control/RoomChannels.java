@@ -14,8 +14,10 @@ import jakarta.json.JsonValue;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -27,18 +29,24 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.mikrotext.relay.cluster.control.ClusterBus;
+import org.mikrotext.relay.cluster.control.ClusterNews;
 import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.protocol.Base64Url;
 import org.mikrotext.relay.room.control.RoomJson;
 import org.mikrotext.store.boundary.RoomEndings;
 import org.mikrotext.store.boundary.RoomStore;
 import org.mikrotext.store.entity.Envelope;
+import org.mikrotext.store.entity.Room;
 import org.mikrotext.relay.json.JsonIO;
 
 /**
  * The open sockets of each room and the order in which envelopes reach them. Committed envelopes are handed to the
  * sockets by one thread, in {@code seq} order, under the room's lock; a socket that resumes reads the retained
- * envelopes first and joins the live stream under the same lock, with no gap and no duplicate.
+ * envelopes first and joins the live stream under the same lock, with no gap and no duplicate. With other relay
+ * instances on the same database ({@link ClusterBus}) the same holds for what they store: it is read from the database
+ * and handed out in {@code seq} order with this instance's own, and their removals, rotations and endings reach the
+ * sockets here as this instance's own do.
  */
 @ApplicationScoped
 public class RoomChannels {
@@ -57,6 +65,9 @@ public class RoomChannels {
 
     @Inject
     RelayMetrics metrics;
+
+    @Inject
+    ClusterBus cluster;
 
     @Resource
     ManagedExecutorService executor;
@@ -87,6 +98,8 @@ public class RoomChannels {
         }
     };
     private final Consumer<Collection<String>> endingListener = this::ended;
+    /** Other relay instances store envelopes in the same rooms ({@link ClusterBus}). */
+    private boolean shared;
 
     /**
      * One room's lock, open sockets, the last seq handed to them, the last key rotation announced to them (its
@@ -113,6 +126,7 @@ public class RoomChannels {
 
     @PostConstruct
     void init() {
+        shared = cluster.enabled();
         catchUps = new CatchUpPool(threads, CatchUpPool.THREADS, CatchUpPool.MAX_WAITING);
         deadlines = new ScheduledThreadPoolExecutor(1, task -> {
             Thread thread = threads.newThread(task);
@@ -164,22 +178,64 @@ public class RoomChannels {
         }
         channel.lock.lock();
         try {
+            if (shared) {
+                if (envelope.getSeq() <= channel.published) {
+                    return; // handed out already, read from the database after another instance's news
+                }
+                if (!channel.members.isEmpty()) {
+                    handOutStored(channel, envelope.getRoomId(), envelope.getSeq() - 1); // stored by other instances
+                    keyBefore(channel, envelope.getRoomId(), envelope.getKeyVersion());
+                }
+            }
             channel.published = envelope.getSeq();
             if (!channel.members.isEmpty()) {
-                WireFrame frame = EnvelopeJson.frame(envelope);
-                for (Outbox outbox : channel.members) {
-                    try {
-                        outbox.offerEnvelope(envelope.getSeq(), frame);
-                    } catch (RuntimeException e) {
-                        // This socket misses the envelope: close it, so that it resumes by seq.
-                        channel.members.remove(outbox);
-                        outbox.close(1011, "delivery failed; resume by seq");
-                    }
-                }
-                metrics.delivered(channel.members.size());
+                handOut(channel, envelope.getSeq(), EnvelopeJson.frame(envelope));
             }
         } finally {
             channel.lock.unlock();
+        }
+    }
+
+    /** Offers an envelope's frame to every live socket of the room; called under the room's lock. */
+    private void handOut(Channel channel, long seq, WireFrame frame) {
+        for (Outbox outbox : channel.members) {
+            try {
+                outbox.offerEnvelope(seq, frame);
+            } catch (RuntimeException e) {
+                // This socket misses the envelope: close it, so that it resumes by seq.
+                channel.members.remove(outbox);
+                outbox.close(1011, "delivery failed; resume by seq");
+            }
+        }
+        metrics.delivered(channel.members.size());
+    }
+
+    /**
+     * Hands out, from the database, the envelopes stored after the last one handed out, up to {@code upTo}: those
+     * that other instances stored. Under the room's lock, so they reach the sockets in {@code seq} order with this
+     * instance's own; each new key version is announced before its first envelope.
+     */
+    private void handOutStored(Channel channel, String roomId, long upTo) {
+        while (channel.published < upTo) {
+            List<Envelope> page = store.envelopesAfter(roomId, channel.published, PAGE);
+            for (Envelope envelope : page) {
+                if (envelope.getSeq() > upTo) {
+                    return;
+                }
+                keyBefore(channel, roomId, envelope.getKeyVersion());
+                channel.published = envelope.getSeq();
+                handOut(channel, envelope.getSeq(), EnvelopeJson.frame(envelope));
+            }
+            if (page.size() < PAGE) {
+                return;
+            }
+        }
+    }
+
+    /** Announces a key version another instance rotated to, before an envelope of it; under the room's lock. */
+    private void keyBefore(Channel channel, String roomId, int keyVersion) {
+        if (keyVersion > Math.max(1, channel.rotatedTo)) {
+            announce(channel, keyVersion, store.wraps(roomId, keyVersion));
         }
     }
 
@@ -193,16 +249,22 @@ public class RoomChannels {
         channel.lock.lock();
         try {
             rotation.run();
-            channel.rotatedTo = keyVersion;
-            channel.rotationWraps = Map.copyOf(wraps);
-            for (Outbox outbox : channel.members) {
-                byte[] wrapped = wraps.get(outbox.participantId());
-                if (wrapped != null) {
-                    outbox.offer(keyRotated(keyVersion, wrapped));
-                }
-            }
+            announce(channel, keyVersion, wraps);
         } finally {
             channel.lock.unlock();
+        }
+        cluster.tell(List.of(ClusterNews.rotated(roomId, keyVersion)));
+    }
+
+    /** Tells each live socket of the room its own wrap of the key of {@code keyVersion}; under the room's lock. */
+    private static void announce(Channel channel, int keyVersion, Map<String, byte[]> wraps) {
+        channel.rotatedTo = keyVersion;
+        channel.rotationWraps = Map.copyOf(wraps);
+        for (Outbox outbox : channel.members) {
+            byte[] wrapped = wraps.get(outbox.participantId());
+            if (wrapped != null) {
+                outbox.offer(keyRotated(keyVersion, wrapped));
+            }
         }
     }
 
@@ -321,6 +383,9 @@ public class RoomChannels {
                     if (channel.rotatedTo > known && wrapped != null) {
                         outbox.offer(keyRotated(channel.rotatedTo, wrapped));
                     }
+                    if (shared && channel.members.isEmpty()) {
+                        channel.published = cursor; // no other socket here waits for what this one has read
+                    }
                     channel.members.add(outbox);
                     listCurrent = channel.participantsVersion == ready.participantsVersion();
                     break;
@@ -353,6 +418,11 @@ public class RoomChannels {
      * going live either sees the new count (and reads the list again) or is already a member when the list is sent.
      */
     public void participantsChanged(String roomId) {
+        pushParticipants(roomId);
+        cluster.tell(List.of(ClusterNews.participants(roomId)));
+    }
+
+    private void pushParticipants(String roomId) {
         Channel channel = channels.get(roomId);
         if (channel == null) {
             return;
@@ -375,6 +445,11 @@ public class RoomChannels {
      * next page or when they would go live: under the room's lock, so that none joins the live stream after this.
      */
     public void removed(String roomId, String participantId) {
+        closeRemoved(roomId, participantId);
+        cluster.tell(List.of(ClusterNews.removed(roomId, participantId)));
+    }
+
+    private void closeRemoved(String roomId, String participantId) {
         Channel channel = channel(roomId);
         channel.lock.lock();
         try {
@@ -394,8 +469,16 @@ public class RoomChannels {
         return true;
     }
 
-    /** Closes every socket of rooms that expired or were deleted (4410) and forgets the rooms. */
+    /**
+     * Closes every socket of rooms that expired or were deleted (4410) and forgets the rooms, here and in the other
+     * instances.
+     */
     public void ended(Collection<String> roomIds) {
+        closeEnded(roomIds);
+        cluster.tell(roomIds.stream().map(ClusterNews::ended).toList());
+    }
+
+    private void closeEnded(Collection<String> roomIds) {
         for (String roomId : roomIds) {
             Channel channel = channels.remove(roomId);
             if (channel != null) {
@@ -408,6 +491,84 @@ public class RoomChannels {
                     channel.lock.unlock();
                 }
             }
+        }
+    }
+
+    /** News from another relay instance that shares the database ({@link ClusterBus}); it is not told on. */
+    public void elsewhere(ClusterNews news) {
+        String roomId = news.roomId();
+        switch (news.kind()) {
+            case STORED -> ifOpen(roomId, channel -> storedElsewhere(channel, roomId, news.seq()));
+            case PARTICIPANTS -> pushParticipants(roomId);
+            case REMOVED -> closeRemoved(roomId, news.argument());
+            case ROTATED -> ifOpen(roomId, channel -> {
+                if (news.keyVersion() > channel.rotatedTo) {
+                    announce(channel, news.keyVersion(), store.wraps(roomId, news.keyVersion()));
+                }
+            });
+            case ENDED -> closeEnded(List.of(roomId));
+        }
+    }
+
+    /** Under the room's lock, hands out what another instance stored, or notes it for the sockets catching up. */
+    private void storedElsewhere(Channel channel, String roomId, long upTo) {
+        if (channel.members.isEmpty()) {
+            // A socket still catching up sees this and reads again before it goes live.
+            channel.published = Math.max(channel.published, upTo);
+        } else {
+            handOutStored(channel, roomId, upTo);
+        }
+    }
+
+    /** Runs {@code action} under the room's lock, if the room has sockets (or a socket catching up) here. */
+    private void ifOpen(String roomId, Consumer<Channel> action) {
+        Channel channel = channels.get(roomId);
+        if (channel == null) {
+            return;
+        }
+        channel.lock.lock();
+        try {
+            action.accept(channel);
+        } finally {
+            channel.lock.unlock();
+        }
+    }
+
+    /**
+     * Brings every room with sockets here up to the database, for news this instance may have missed while it was
+     * not listening ({@link ClusterBus}): rooms that ended are closed, removed participants' sockets closed, a newer
+     * key announced, envelopes stored elsewhere handed out, and the participant list sent again.
+     */
+    public void catchUpEverywhere() {
+        long now = Instant.now().getEpochSecond();
+        for (String roomId : List.copyOf(channels.keySet())) {
+            Optional<Room> room = store.room(roomId, now);
+            Channel channel = channels.get(roomId);
+            if (room.isEmpty()) {
+                closeEnded(List.of(roomId));
+                continue;
+            }
+            if (channel == null) {
+                continue;
+            }
+            Set<String> present = new HashSet<>();
+            store.members(roomId).present().forEach(p -> present.add(p.getId()));
+            channel.lock.lock();
+            try {
+                channel.members.forEach(outbox -> {
+                    if (!present.contains(outbox.participantId())) {
+                        channel.removed.add(outbox.participantId());
+                    }
+                });
+                channel.members.removeIf(outbox -> closedIfRemoved(channel, outbox));
+                keyBefore(channel, roomId, room.get().getKeyVersion());
+                if (!channel.members.isEmpty()) {
+                    handOutStored(channel, roomId, Long.MAX_VALUE);
+                }
+            } finally {
+                channel.lock.unlock();
+            }
+            pushParticipants(roomId);
         }
     }
 

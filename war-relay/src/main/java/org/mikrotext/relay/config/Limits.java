@@ -4,11 +4,14 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Arrays;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.mikrotext.config.SettingProblems;
+import org.mikrotext.relay.limits.control.IpAddresses;
 
 /**
  * Every limit of the relay, each a MicroProfile Config key with the protocol's default. Documented, with its key,
@@ -98,6 +101,10 @@ public class Limits {
     @ConfigProperty(name = "mikrotext.ws.allowed-origins", defaultValue = " ")
     String allowedOrigins;
 
+    @Inject
+    @ConfigProperty(name = "mikrotext.http.trusted-proxies", defaultValue = " ")
+    String trustedProxies;
+
     /** At start: refuses to deploy with limits that would make the relay misbehave, naming each one. */
     void check(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
         SettingProblems.refuseStartWith(problems());
@@ -116,7 +123,7 @@ public class Limits {
             problems.add("mikrotext.room.default-ttl (" + defaultTtl + ") must lie between mikrotext.room.min-ttl ("
                     + minTtl + ") and mikrotext.room.max-ttl (" + maxTtl + ")");
         }
-        return problems
+        problems
                 .atLeastOne("mikrotext.room.max-participants", maxParticipants)
                 .atLeastOne("mikrotext.room.max-open-invites", maxOpenInvites)
                 .atLeastOne("mikrotext.room.max-envelopes", maxEnvelopes)
@@ -132,8 +139,35 @@ public class Limits {
                 .positive("mikrotext.rate.api.period", apiPeriod)
                 .atLeastOne("mikrotext.ws.flood-close-after", floodCloseAfter)
                 .positive("mikrotext.ws.hello-timeout", helloTimeout)
-                .atLeastOne("mikrotext.ws.max-queued-bytes", maxQueuedBytes)
-                .list();
+                .atLeastOne("mikrotext.ws.max-queued-bytes", maxQueuedBytes);
+        for (String origin : list(allowedOrigins)) {
+            if (!isOrigin(origin)) {
+                problems.add("mikrotext.ws.allowed-origins must list origins such as https://chat.example.com ('"
+                        + origin + "' is not one)");
+            }
+        }
+        for (String proxy : list(trustedProxies)) {
+            if (IpAddresses.canonical(proxy).isEmpty()) {
+                problems.add("mikrotext.http.trusted-proxies must list IP addresses ('" + proxy + "' is not one)");
+            }
+        }
+        return problems.list();
+    }
+
+    /** {@code http} or {@code https}, a host and perhaps a port; nothing else (a browser's {@code Origin}). */
+    private static boolean isOrigin(String text) {
+        try {
+            URI uri = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+            return ("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
+                    && uri.getHost() != null && uri.getRawUserInfo() == null && uri.getRawPath().isEmpty()
+                    && uri.getRawQuery() == null && uri.getRawFragment() == null;
+        } catch (URISyntaxException e) {
+            return false;
+        }
+    }
+
+    private static List<String> list(String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
     }
 
     public Duration minTtl() {
@@ -214,6 +248,11 @@ public class Limits {
 
     /** Extra origins allowed to open sockets, beyond the relay's own, http(s)://127.0.0.1 and http(s)://localhost. */
     public List<String> allowedOrigins() {
-        return Arrays.stream(allowedOrigins.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        return list(allowedOrigins);
+    }
+
+    /** Reverse proxies whose {@code X-Forwarded-For} names the client, in canonical form ({@link IpAddresses}). */
+    public List<String> trustedProxies() {
+        return list(trustedProxies).stream().flatMap(p -> IpAddresses.canonical(p).stream()).toList();
     }
 }

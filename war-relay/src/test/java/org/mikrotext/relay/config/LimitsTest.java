@@ -33,6 +33,7 @@ class LimitsTest {
         limits.helloTimeout = Duration.ofSeconds(10);
         limits.maxQueuedBytes = 4_194_304;
         limits.allowedOrigins = " ";
+        limits.trustedProxies = " ";
         return limits;
     }
 
@@ -78,6 +79,31 @@ class LimitsTest {
         limits.defaultTtl = Duration.ofDays(30);
         assertEquals(List.of("mikrotext.room.default-ttl (PT720H) must lie between mikrotext.room.min-ttl (PT5M) and "
                 + "mikrotext.room.max-ttl (PT168H)"), limits.problems());
+    }
+
+    @Test
+    void originsAndProxiesMustBeWhatTheyAreComparedWith() {
+        Limits limits = defaults();
+        limits.allowedOrigins = "https://chat.example.com, http://10.1.2.3:8080/ ,HTTPS://Upper.Example";
+        limits.trustedProxies = "10.0.0.2, ::1, [2001:db8::7], ::ffff:10.0.0.3";
+        assertEquals(List.of(), limits.problems());
+        assertEquals(List.of("10.0.0.2", "0:0:0:0:0:0:0:1", "2001:db8:0:0:0:0:0:7", "10.0.0.3"),
+                limits.trustedProxies(), "as the container writes a peer's address");
+
+        limits.allowedOrigins = "chat.example.com,https://chat.example.com/path,ftp://x.example,https://u@x.example";
+        limits.trustedProxies = "proxy.internal, 10.0.0.256, 10.0.0.0/8";
+        assertEquals(List.of(
+                "mikrotext.ws.allowed-origins must list origins such as https://chat.example.com ('chat.example.com' "
+                        + "is not one)",
+                "mikrotext.ws.allowed-origins must list origins such as https://chat.example.com "
+                        + "('https://chat.example.com/path' is not one)",
+                "mikrotext.ws.allowed-origins must list origins such as https://chat.example.com ('ftp://x.example' "
+                        + "is not one)",
+                "mikrotext.ws.allowed-origins must list origins such as https://chat.example.com ('https://u@x.example' "
+                        + "is not one)",
+                "mikrotext.http.trusted-proxies must list IP addresses ('proxy.internal' is not one)",
+                "mikrotext.http.trusted-proxies must list IP addresses ('10.0.0.256' is not one)",
+                "mikrotext.http.trusted-proxies must list IP addresses ('10.0.0.0/8' is not one)"), limits.problems());
     }
 
     @Test

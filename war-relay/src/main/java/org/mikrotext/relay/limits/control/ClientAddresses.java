@@ -8,8 +8,7 @@ import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.mikrotext.relay.config.Limits;
 
 /**
  * The client address that rate limits count against. Behind a reverse proxy every request comes from the proxy, so
@@ -21,8 +20,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class ClientAddresses {
 
     @Inject
-    @ConfigProperty(name = "mikrotext.http.trusted-proxies", defaultValue = " ")
-    String trustedProxies;
+    Limits limits;
 
     private Set<String> trusted;
 
@@ -31,27 +29,29 @@ public class ClientAddresses {
         return resolve(request.getRemoteAddr(), forwarded == null ? List.of() : Collections.list(forwarded), trusted());
     }
 
+    /** {@code trusted} in canonical form ({@link IpAddresses}); the answer is canonical where it is a literal. */
     static String resolve(String peer, List<String> forwardedHeaders, Set<String> trusted) {
-        if (!trusted.contains(peer)) {
-            return peer;
+        String direct = IpAddresses.canonicalOrSame(peer);
+        if (!trusted.contains(direct)) {
+            return direct;
         }
         List<String> hops = forwardedHeaders.stream()
                 .flatMap(h -> Arrays.stream(h.split(",")))
                 .map(String::strip)
                 .filter(s -> !s.isEmpty())
+                .map(IpAddresses::canonicalOrSame)
                 .toList();
         for (int i = hops.size() - 1; i >= 0; i--) {
             if (!trusted.contains(hops.get(i))) {
                 return hops.get(i);
             }
         }
-        return peer;
+        return direct;
     }
 
     private Set<String> trusted() {
         if (trusted == null) {
-            trusted = Arrays.stream(trustedProxies.split(",")).map(String::strip).filter(s -> !s.isEmpty())
-                    .collect(Collectors.toUnmodifiableSet());
+            trusted = Set.copyOf(limits.trustedProxies());
         }
         return trusted;
     }

@@ -29,4 +29,15 @@ class ClientAddressesTest {
     void fallsBackToThePeerWithoutAnyForwardedHop() {
         assertEquals("10.0.0.2", ClientAddresses.resolve("10.0.0.2", List.of(), PROXY));
     }
+
+    @Test
+    void anAddressMatchesInAnyOfItsWritings() {
+        Set<String> ipv6Proxy = Set.of("0:0:0:0:0:0:0:1");
+        assertEquals("2001:db8:0:0:0:0:0:9", ClientAddresses.resolve("0:0:0:0:0:0:0:1", List.of("2001:db8::9"),
+                ipv6Proxy), "the container's long form of ::1 is the trusted proxy; the hop comes out canonical");
+        assertEquals("198.51.100.7", ClientAddresses.resolve("::ffff:10.0.0.2", List.of("198.51.100.7"), PROXY),
+                "an IPv4-mapped peer is its IPv4 address");
+        assertEquals("not-an-address", ClientAddresses.resolve("10.0.0.2", List.of("not-an-address"), PROXY),
+                "what a client wrote stays as written");
+    }
 }

@@ -95,6 +95,10 @@ function joinErrorText(error) {
 }
 
 function removeErrorText(error, person) {
+  if (error?.code === 'rotation-pending') {
+    return `\u2068${person.pseudonym}\u2069 was removed, but the room’s new key is not in place yet. MikroText keeps `
+      + 'trying in the background.';
+  }
   if (error instanceof SessionError) return error.message;
   if (error instanceof RelayError && error.network) {
     return `Could not reach the relay. If \u2068${person.pseudonym}\u2069 is still listed, try again.`;

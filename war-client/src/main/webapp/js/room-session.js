@@ -69,6 +69,8 @@ export class RoomSession extends EventTarget {
   #synced = false;
   #rotating = null;
   #rotationSent = 0;
+  #rotationTimer = null;
+  #rotationRetries = 0;
 
   /** Use createRoom(), PendingInvite.join() or restoreRooms(). */
   constructor(record, keys) {
@@ -206,19 +208,28 @@ export class RoomSession extends EventTarget {
     if (participantId === this.participantId) {
       throw new SessionError('remove-self', 'The creator cannot remove itself; it can end the room.');
     }
-    this.#record.rotationPending = true;
+    const wasPending = Boolean(this.#record.rotationPending);
+    this.#record.rotationPending = true; // before the removal: a reload in between still rotates
     this.#persist();
     try {
       await this.#conn.call('DELETE', `/participants/${encodeURIComponent(participantId)}`);
     } catch (e) {
       const gone = e instanceof RelayError && e.problem === 'participant-not-found';
-      if (e instanceof RelayError && !e.network && !gone) {
-        this.#record.rotationPending = false; // refused: nobody was removed
+      if (!gone && e instanceof RelayError && [400, 401, 403, 404, 409].includes(e.status) && !wasPending) {
+        this.#record.rotationPending = false; // refused outright: nobody was removed, and no earlier removal waits
         this.#persist();
       }
       if (!gone) throw e;
     }
-    await this.#rotate();
+    // A rotation already under way read the participants before this removal: let it end, then make one without them.
+    await this.#rotating?.catch(() => {});
+    this.#record.rotationPending = true;
+    this.#persist();
+    try {
+      await this.#rotate();
+    } catch {
+      throw new SessionError('rotation-pending', 'They were removed, but the room’s new key is not in place yet.');
+    }
   }
 
   /** Delete the room now, for everyone (creator only). */
@@ -465,8 +476,10 @@ export class RoomSession extends EventTarget {
   }
 
   // A rotated room key, wrapped for us by the creator (ECDH with our exchange key).
+  // A version older than the current one (two rotations in quick succession, the newer adopted first) is kept for
+  // reading what was sealed under it; only a newer one becomes the version this person seals under.
   async #adoptKey(keyVersion, wrapped) {
-    if (!Number.isInteger(keyVersion) || keyVersion <= this.#record.keyVersion || typeof wrapped !== 'string') return;
+    if (!Number.isInteger(keyVersion) || this.#rks.has(keyVersion) || typeof wrapped !== 'string') return;
     const creator = [...this.#people.values()].find((p) => p.role === 'creator');
     if (!creator) return;
     try {
@@ -475,8 +488,10 @@ export class RoomSession extends EventTarget {
         creatorExchangeSpki: creator.exchangeKey, participantId: this.participantId,
       });
       this.#rks.set(keyVersion, rk);
-      this.#record.keyVersion = keyVersion;
-      this.#chain = SenderChain.start();
+      if (keyVersion > this.#record.keyVersion) {
+        this.#record.keyVersion = keyVersion;
+        this.#chain = SenderChain.start();
+      }
       this.#persist();
       this.#refreshSafety(this.#currentWithKeys());
     } catch {
@@ -488,8 +503,23 @@ export class RoomSession extends EventTarget {
   // under ECDH with their exchange key, for the relay's current version + 1. The list and the version are read from
   // the relay just before; if someone joined or left in between, the relay refuses and they are read again.
   #rotate() {
-    this.#rotating ??= this.#rotateNow().finally(() => { this.#rotating = null; });
+    this.#rotating ??= this.#rotateNow()
+      .catch((e) => {
+        this.#rotateLater();
+        throw e;
+      })
+      .finally(() => { this.#rotating = null; });
     return this.#rotating;
+  }
+
+  // While a removal waits for its new key, try again with backoff (2 s doubling to a minute), not only on reconnects.
+  #rotateLater() {
+    if (this.#endReason || !this.#record.rotationPending || this.#rotationTimer) return;
+    const delay = Math.min(60000, 2000 * 2 ** this.#rotationRetries++);
+    this.#rotationTimer = setTimeout(() => {
+      this.#rotationTimer = null;
+      this.#rotate().catch(() => {});
+    }, delay);
   }
 
   async #rotateNow() {
@@ -536,6 +566,9 @@ export class RoomSession extends EventTarget {
 
   #rotationDone() {
     this.#rotationSent = 0;
+    this.#rotationRetries = 0;
+    clearTimeout(this.#rotationTimer);
+    this.#rotationTimer = null;
     this.#record.rotationPending = false;
     this.#persist();
     this.#refreshSafety(this.#currentWithKeys());
@@ -566,6 +599,7 @@ export class RoomSession extends EventTarget {
   async #destroy(reason) {
     if (this.#endReason) return;
     this.#endReason = reason;
+    clearTimeout(this.#rotationTimer);
     this.#conn?.stop();
     vault.forgetRoom(this.roomId);
     await vault.forgetKeys(this.participantId);

@@ -158,8 +158,10 @@ public class Limits {
     private static boolean isOrigin(String text) {
         try {
             URI uri = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+            // A host the URI grammar does not parse (my_app:8080) still has an authority, as in a browser's Origin.
+            String authority = uri.getRawAuthority();
             return ("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
-                    && uri.getHost() != null && uri.getRawUserInfo() == null && uri.getRawPath().isEmpty()
+                    && authority != null && authority.indexOf('@') < 0 && uri.getRawPath().isEmpty()
                     && uri.getRawQuery() == null && uri.getRawFragment() == null;
         } catch (URISyntaxException e) {
             return false;

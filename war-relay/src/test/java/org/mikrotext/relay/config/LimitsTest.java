@@ -84,14 +84,15 @@ class LimitsTest {
     @Test
     void originsAndProxiesMustBeWhatTheyAreComparedWith() {
         Limits limits = defaults();
-        limits.allowedOrigins = "https://chat.example.com, http://10.1.2.3:8080/ ,HTTPS://Upper.Example";
+        limits.allowedOrigins = "https://chat.example.com, http://10.1.2.3:8080/ ,HTTPS://Upper.Example,"
+                + "http://my_app:8080";
         limits.trustedProxies = "10.0.0.2, ::1, [2001:db8::7], ::ffff:10.0.0.3";
         assertEquals(List.of(), limits.problems());
         assertEquals(List.of("10.0.0.2", "0:0:0:0:0:0:0:1", "2001:db8:0:0:0:0:0:7", "10.0.0.3"),
                 limits.trustedProxies(), "as the container writes a peer's address");
 
         limits.allowedOrigins = "chat.example.com,https://chat.example.com/path,ftp://x.example,https://u@x.example";
-        limits.trustedProxies = "proxy.internal, 10.0.0.256, 10.0.0.0/8";
+        limits.trustedProxies = "proxy.internal, 10.0.0.256, 10.0.0.0/8, .:1";
         assertEquals(List.of(
                 "mikrotext.ws.allowed-origins must list origins such as https://chat.example.com ('chat.example.com' "
                         + "is not one)",
@@ -103,7 +104,8 @@ class LimitsTest {
                         + "is not one)",
                 "mikrotext.http.trusted-proxies must list IP addresses ('proxy.internal' is not one)",
                 "mikrotext.http.trusted-proxies must list IP addresses ('10.0.0.256' is not one)",
-                "mikrotext.http.trusted-proxies must list IP addresses ('10.0.0.0/8' is not one)"), limits.problems());
+                "mikrotext.http.trusted-proxies must list IP addresses ('10.0.0.0/8' is not one)",
+                "mikrotext.http.trusted-proxies must list IP addresses ('.:1' is not one)"), limits.problems());
     }
 
     @Test

@@ -41,6 +41,7 @@ public class ClusterBus {
     private static final Logger LOG = Logger.getLogger(ClusterBus.class.getName());
     private static final int WAIT_MILLIS = 5_000;
     private static final long MAX_BACKOFF_MILLIS = 30_000;
+    private static final long CHECK_EVERY_NANOS = 60_000_000_000L;
 
     @Inject
     @ConfigProperty(name = "mikrotext.cluster.enabled", defaultValue = "false")
@@ -119,19 +120,11 @@ public class ClusterBus {
         long backoff = 500;
         while (!stopped) {
             try (Connection connection = dataSource.getConnection()) {
-                PGConnection pg = connection.unwrap(PGConnection.class);
-                try (Statement listen = connection.createStatement()) {
-                    listen.execute("LISTEN " + CHANNEL);
-                }
-                channels.catchUpEverywhere(); // what was told while this instance was not listening
-                backoff = 500;
-                while (!stopped) {
-                    PGNotification[] notifications = pg.getNotifications(WAIT_MILLIS);
-                    if (notifications != null) {
-                        for (PGNotification notification : notifications) {
-                            hear(notification.getParameter());
-                        }
-                    }
+                try {
+                    listenOn(connection);
+                    backoff = 500;
+                } finally {
+                    unlisten(connection); // the connection goes back to the pool
                 }
             } catch (SQLException | RuntimeException e) {
                 if (stopped) {
@@ -146,6 +139,44 @@ public class ClusterBus {
                 }
                 backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
             }
+        }
+    }
+
+    /**
+     * Listens until stopped or the connection fails. Once a minute it checks that the connection still answers (a
+     * connection dropped without a reset, by a firewall or a failover, would otherwise wait in silence) and brings
+     * every room with sockets here up to the database, for news whose notification was lost (a notification is sent
+     * after its change commits, and an instance can stop between the two).
+     */
+    private void listenOn(Connection connection) throws SQLException {
+        PGConnection pg = connection.unwrap(PGConnection.class);
+        try (Statement listen = connection.createStatement()) {
+            listen.execute("LISTEN " + CHANNEL);
+        }
+        channels.catchUpEverywhere(); // what was told while this instance was not listening
+        long lastCheck = System.nanoTime();
+        while (!stopped) {
+            PGNotification[] notifications = pg.getNotifications(WAIT_MILLIS);
+            if (notifications != null) {
+                for (PGNotification notification : notifications) {
+                    hear(notification.getParameter());
+                }
+            }
+            if (System.nanoTime() - lastCheck >= CHECK_EVERY_NANOS) {
+                if (!connection.isValid(WAIT_MILLIS / 1000)) {
+                    throw new SQLException("The listening connection does not answer");
+                }
+                channels.catchUpEverywhere();
+                lastCheck = System.nanoTime();
+            }
+        }
+    }
+
+    private static void unlisten(Connection connection) {
+        try (Statement unlisten = connection.createStatement()) {
+            unlisten.execute("UNLISTEN *");
+        } catch (SQLException e) {
+            // a broken connection listens to nothing; the pool's validation drops it
         }
     }
 

@@ -14,7 +14,6 @@ import jakarta.json.JsonValue;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -115,6 +114,8 @@ public class RoomChannels {
         int rotatedTo;
         Map<String, byte[]> rotationWraps = Map.of();
         volatile long participantsVersion;
+        /** The last {@code participants} frame pushed to the room's sockets here, or null. */
+        volatile String lastParticipants;
     }
 
     /**
@@ -434,9 +435,12 @@ public class RoomChannels {
             channel.lock.unlock();
         }
         if (channel.members.isEmpty()) {
+            channel.lastParticipants = null;
             return;
         }
-        WireFrame frame = WireFrame.text(participantsFrame(roomId));
+        String list = participantsFrame(roomId);
+        channel.lastParticipants = list;
+        WireFrame frame = WireFrame.text(list);
         channel.members.forEach(outbox -> outbox.offer(frame));
     }
 
@@ -535,40 +539,37 @@ public class RoomChannels {
     }
 
     /**
-     * Brings every room with sockets here up to the database, for news this instance may have missed while it was
-     * not listening ({@link ClusterBus}): rooms that ended are closed, removed participants' sockets closed, a newer
-     * key announced, envelopes stored elsewhere handed out, and the participant list sent again.
+     * Brings every room with sockets here up to the database, for news this instance may have missed ({@link
+     * ClusterBus}: after it listens again, and once a minute for news whose notification was lost): rooms that ended
+     * are closed, the sockets of those who left closed, envelopes stored elsewhere handed out with any newer key
+     * before them, and the participant list sent again if it is not the one last sent.
      */
     public void catchUpEverywhere() {
         long now = Instant.now().getEpochSecond();
         for (String roomId : List.copyOf(channels.keySet())) {
             Optional<Room> room = store.room(roomId, now);
-            Channel channel = channels.get(roomId);
             if (room.isEmpty()) {
                 closeEnded(List.of(roomId));
                 continue;
             }
-            if (channel == null) {
-                continue;
-            }
-            Set<String> present = new HashSet<>();
-            store.members(roomId).present().forEach(p -> present.add(p.getId()));
-            channel.lock.lock();
-            try {
-                channel.members.forEach(outbox -> {
-                    if (!present.contains(outbox.participantId())) {
-                        channel.removed.add(outbox.participantId());
-                    }
-                });
+            RoomStore.Members members = store.members(roomId);
+            ifOpen(roomId, channel -> {
+                // Only those who left: someone who joined since the list was read is no stranger.
+                members.departed().forEach(p -> channel.removed.add(p.getId()));
                 channel.members.removeIf(outbox -> closedIfRemoved(channel, outbox));
-                keyBefore(channel, roomId, room.get().getKeyVersion());
-                if (!channel.members.isEmpty()) {
+                if (channel.members.isEmpty()) {
+                    channel.published = Math.max(channel.published, room.get().getLastSeq());
+                } else {
                     handOutStored(channel, roomId, Long.MAX_VALUE);
                 }
-            } finally {
-                channel.lock.unlock();
+                keyBefore(channel, roomId, room.get().getKeyVersion());
+            });
+            String list = participantsFrame(RoomJson.participants(members.present()),
+                    RoomJson.departed(members.departed()));
+            Channel channel = channels.get(roomId);
+            if (channel != null && !channel.members.isEmpty() && !list.equals(channel.lastParticipants)) {
+                pushParticipants(roomId);
             }
-            pushParticipants(roomId);
         }
     }
 

@@ -39,11 +39,11 @@ public class ClientAddresses {
                 .flatMap(h -> Arrays.stream(h.split(",")))
                 .map(String::strip)
                 .filter(s -> !s.isEmpty())
-                .map(IpAddresses::canonicalOrSame)
                 .toList();
-        for (int i = hops.size() - 1; i >= 0; i--) {
-            if (!trusted.contains(hops.get(i))) {
-                return hops.get(i);
+        for (int i = hops.size() - 1; i >= 0; i--) { // only the hops compared are read
+            String hop = IpAddresses.canonicalOrSame(hops.get(i));
+            if (!trusted.contains(hop)) {
+                return hop;
             }
         }
         return direct;

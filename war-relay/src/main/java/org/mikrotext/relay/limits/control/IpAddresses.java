@@ -12,8 +12,11 @@ import java.util.regex.Pattern;
  */
 public final class IpAddresses {
 
-    private static final Pattern V4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
-    private static final Pattern V6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+    /** Four decimal octets without leading zeros (which some would read as octal). */
+    private static final Pattern V4 = Pattern.compile("(0|[1-9]\\d{0,2})\\.(0|[1-9]\\d{0,2})\\.(0|[1-9]\\d{0,2})"
+            + "\\.(0|[1-9]\\d{0,2})");
+    /** Starts as the JDK needs a literal to start (a hex digit or {@code :}); anything else it would look up. */
+    private static final Pattern V6 = Pattern.compile("[0-9A-Fa-f:][0-9A-Fa-f:.]*");
 
     private IpAddresses() {
     }
@@ -31,7 +34,7 @@ public final class IpAddresses {
                     return Optional.empty();
                 }
             }
-        } else if (!V6.matcher(literal).matches()) {
+        } else if (!V6.matcher(literal).matches() || literal.indexOf(':') < 0) {
             return Optional.empty();
         }
         try {

@@ -9,11 +9,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mikrotext.it.support.Browser;
 import org.mikrotext.it.support.Database;
+import org.mikrotext.it.support.Member;
 import org.mikrotext.it.support.MicroProcess;
+import org.mikrotext.it.support.Relay;
+import org.mikrotext.it.support.Socket;
 
 /**
  * Two relay instances (Payara Micro processes) share one PostgreSQL database with {@code mikrotext.cluster.enabled},
@@ -22,20 +32,85 @@ import org.mikrotext.it.support.MicroProcess;
  */
 class ClusterIT {
 
-    private static final Map<String, String> SHARED = Map.of("MIKROTEXT_CLUSTER_ENABLED", "true");
+    /** Shared rooms, and room for the concurrent test's bursts of envelopes within the send rate limit. */
+    private static final Map<String, String> SHARED = Map.of("MIKROTEXT_CLUSTER_ENABLED", "true",
+            "MIKROTEXT_RATE_SEND_CAPACITY", "100000");
+    private static final int PER_SENDER = 150;
 
     @TempDir
-    Path dir;
+    static Path dir;
+
+    static MicroProcess a;
+    static MicroProcess b;
+
+    @BeforeAll
+    static void start() throws Exception {
+        a = new MicroProcess(Files.createDirectories(dir.resolve("a")), SHARED, List.of()).start();
+        b = new MicroProcess(Files.createDirectories(dir.resolve("b")), SHARED, List.of()).start();
+        assertTrue(log(b).contains("Rooms are shared with the other relay instances"), "B listens");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (MicroProcess relay : new MicroProcess[] {a, b}) {
+            if (relay != null) {
+                relay.close();
+            }
+        }
+    }
+
+    /**
+     * Alice sends through A and Bob through B at the same time, into one room: a socket on each instance receives
+     * every envelope once, in seq order, with no gap.
+     */
+    @Test
+    void envelopesStoredOnBothInstancesReachEverySocketOnceAndInOrder() throws Exception {
+        Relay onA = new Relay(a.port());
+        Member alice = onA.create("Alice", 600);
+        Member bob = onA.joinNew(alice, "Bob");
+        Member carol = onA.joinNew(alice, "Carol");
+        Member bobOnB = new Member(new Relay(b.port()), bob.roomId(), bob.participantId(), bob.token(), bob.signing(),
+                null);
+        Member carolOnB = new Member(new Relay(b.port()), carol.roomId(), carol.participantId(), carol.token(),
+                carol.signing(), null);
+        try (Socket readerA = alice.connect(0); Socket readerB = carolOnB.connect(0)) {
+            for (Socket reader : List.of(readerA, readerB)) {
+                reader.next("ready");
+                reader.next("participants");
+            }
+            ExecutorService senders = Executors.newFixedThreadPool(2);
+            try {
+                List<Future<Long>> sent = new ArrayList<>();
+                for (Member sender : List.of(alice, bobOnB)) {
+                    sent.add(senders.submit(() -> {
+                        long stored = 0;
+                        for (int i = 0; i < PER_SENDER; i++) {
+                            stored += sender.post(sender.nextEnvelope().build()).status() == 201 ? 1 : 0;
+                        }
+                        return stored;
+                    }));
+                }
+                for (Future<Long> each : sent) {
+                    assertEquals(PER_SENDER, each.get(120, TimeUnit.SECONDS), "every envelope stored");
+                }
+            } finally {
+                senders.shutdownNow();
+            }
+            List<Long> inOrder = LongStream.rangeClosed(1, 2L * PER_SENDER).boxed().toList();
+            for (Socket reader : List.of(readerA, readerB)) {
+                List<Long> seqs = reader.collect(f -> "envelope".equals(f.getString("type", "")), 2 * PER_SENDER, 60)
+                        .stream().map(f -> f.getJsonNumber("seq").longValue()).toList();
+                assertEquals(inOrder, seqs, "each envelope once, in seq order");
+                assertTrue(reader.drain(1_000).stream().noneMatch(f -> "envelope".equals(f.getString("type", ""))),
+                        "and nothing more");
+            }
+        }
+    }
 
     @Test
     void oneRoomAcrossTwoInstances() throws Exception {
-        try (MicroProcess a = new MicroProcess(Files.createDirectories(dir.resolve("a")), SHARED, List.of());
-             MicroProcess b = new MicroProcess(Files.createDirectories(dir.resolve("b")), SHARED, List.of());
-             Browser alice = new Browser("alice"); Browser bert = new Browser("bert");
+        try (Browser alice = new Browser("alice"); Browser bert = new Browser("bert");
              Browser cleo = new Browser("cleo")) {
-            a.start();
-            b.start();
-            assertTrue(log(b).contains("Rooms are shared with the other relay instances"), "B listens");
 
             // Alice creates the room on A; Bert and Cleo join it on B.
             alice.open(a.base().toString());

@@ -1,8 +1,10 @@
 package org.mikrotext.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import jakarta.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,6 +105,22 @@ class ClusterIT {
                 assertEquals(inOrder, seqs, "each envelope once, in seq order");
                 assertTrue(reader.drain(1_000).stream().noneMatch(f -> "envelope".equals(f.getString("type", ""))),
                         "and nothing more");
+            }
+
+            // Notifications forged by another database user are only cues: the database says nothing happened.
+            String room = alice.roomId();
+            assertEquals(1, Database.count("SELECT COUNT(pg_notify('mikrotext', ?))", String.join("\n", "forged",
+                    "r " + room + " " + carol.participantId(), "x " + room, "k " + room + " 7",
+                    "e " + room + " 999999")));
+            for (Socket reader : List.of(readerA, readerB)) {
+                List<JsonObject> frames = reader.drain(2_000);
+                assertTrue(frames.isEmpty(), "no frame for a forged notification: " + frames);
+                assertFalse(reader.isClosed(), "no socket closed by a forged notification");
+            }
+            assertEquals(201, alice.post(alice.nextEnvelope().build()).status());
+            for (Socket reader : List.of(readerA, readerB)) {
+                assertEquals(2L * PER_SENDER + 1, reader.next("envelope").getJsonNumber("seq").longValue(),
+                        "the next envelope is not skipped");
             }
         }
     }

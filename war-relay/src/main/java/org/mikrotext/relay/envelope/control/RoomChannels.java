@@ -233,10 +233,13 @@ public class RoomChannels {
         }
     }
 
-    /** Announces a key version another instance rotated to, before an envelope of it; under the room's lock. */
+    /** Announces a key version another instance rotated to (as stored), before an envelope of it; under the lock. */
     private void keyBefore(Channel channel, String roomId, int keyVersion) {
         if (keyVersion > Math.max(1, channel.rotatedTo)) {
-            announce(channel, keyVersion, store.wraps(roomId, keyVersion));
+            Map<String, byte[]> wraps = store.wraps(roomId, keyVersion);
+            if (!wraps.isEmpty()) { // none: the room has no such version
+                announce(channel, keyVersion, wraps);
+            }
         }
     }
 
@@ -498,27 +501,37 @@ public class RoomChannels {
         }
     }
 
-    /** News from another relay instance that shares the database ({@link ClusterBus}); it is not told on. */
+    /**
+     * News from another relay instance that shares the database ({@link ClusterBus}); it is not told on. News is only
+     * a cue to look: what is done follows what the database holds (the envelopes stored, the participant who left, the
+     * wraps of the new version, the room gone), so a notification another database user forges can make this
+     * instance read, but never close a socket, skip an envelope or announce a key that does not exist.
+     */
     public void elsewhere(ClusterNews news) {
         String roomId = news.roomId();
         switch (news.kind()) {
             case STORED -> ifOpen(roomId, channel -> storedElsewhere(channel, roomId, news.seq()));
             case PARTICIPANTS -> pushParticipants(roomId);
-            case REMOVED -> closeRemoved(roomId, news.argument());
-            case ROTATED -> ifOpen(roomId, channel -> {
-                if (news.keyVersion() > channel.rotatedTo) {
-                    announce(channel, news.keyVersion(), store.wraps(roomId, news.keyVersion()));
+            case REMOVED -> {
+                if (store.members(roomId).departed().stream().anyMatch(p -> p.getId().equals(news.argument()))) {
+                    closeRemoved(roomId, news.argument());
                 }
-            });
-            case ENDED -> closeEnded(List.of(roomId));
+            }
+            case ROTATED -> ifOpen(roomId, channel -> keyBefore(channel, roomId, news.keyVersion()));
+            case ENDED -> {
+                if (channels.containsKey(roomId) && store.room(roomId, Instant.now().getEpochSecond()).isEmpty()) {
+                    closeEnded(List.of(roomId));
+                }
+            }
         }
     }
 
     /** Under the room's lock, hands out what another instance stored, or notes it for the sockets catching up. */
     private void storedElsewhere(Channel channel, String roomId, long upTo) {
         if (channel.members.isEmpty()) {
-            // A socket still catching up sees this and reads again before it goes live.
-            channel.published = Math.max(channel.published, upTo);
+            // A socket still catching up sees the room's newest seq and reads again before it goes live.
+            store.room(roomId, Instant.now().getEpochSecond())
+                    .ifPresent(room -> channel.published = Math.max(channel.published, room.getLastSeq()));
         } else {
             handOutStored(channel, roomId, upTo);
         }

@@ -487,15 +487,20 @@ export class RoomSession extends EventTarget {
         roomId: this.roomId, keyVersion, wrapped, recipientExchangePrivateKey: this.#exchange.privateKey,
         creatorExchangeSpki: creator.exchangeKey, participantId: this.participantId,
       });
-      this.#rks.set(keyVersion, rk);
-      if (keyVersion > this.#record.keyVersion) {
-        this.#record.keyVersion = keyVersion;
-        this.#chain = SenderChain.start();
-      }
+      this.#keepKey(keyVersion, rk);
       this.#persist();
       this.#refreshSafety(this.#currentWithKeys());
     } catch {
       // a wrap that does not open: stay on the old key; sends will be refused with a key-version error
+    }
+  }
+
+  // Keeps a room key for reading; a newer version becomes the one this person seals under, with a fresh sender chain.
+  #keepKey(keyVersion, rk) {
+    this.#rks.set(keyVersion, rk);
+    if (keyVersion > this.#record.keyVersion) {
+      this.#record.keyVersion = keyVersion;
+      this.#chain = SenderChain.start();
     }
   }
 
@@ -554,11 +559,7 @@ export class RoomSession extends EventTarget {
         if (raced && attempt < 3) continue;
         throw e;
       }
-      this.#rks.set(keyVersion, rk);
-      if (keyVersion > this.#record.keyVersion) {
-        this.#record.keyVersion = keyVersion;
-        this.#chain = SenderChain.start();
-      }
+      this.#keepKey(keyVersion, rk);
       this.#rotationDone();
       return;
     }

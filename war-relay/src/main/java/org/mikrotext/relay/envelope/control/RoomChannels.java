@@ -26,6 +26,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.mikrotext.relay.cluster.control.ClusterBus;
@@ -427,6 +428,11 @@ public class RoomChannels {
     }
 
     private void pushParticipants(String roomId) {
+        pushParticipants(roomId, () -> participantsFrame(roomId));
+    }
+
+    /** Counts a change of the room's list and sends {@code list} (read only if a socket is live here) to its sockets. */
+    private void pushParticipants(String roomId, Supplier<String> list) {
         Channel channel = channels.get(roomId);
         if (channel == null) {
             return;
@@ -441,9 +447,8 @@ public class RoomChannels {
             channel.lastParticipants = null;
             return;
         }
-        String list = participantsFrame(roomId);
-        channel.lastParticipants = list;
-        WireFrame frame = WireFrame.text(list);
+        channel.lastParticipants = list.get();
+        WireFrame frame = WireFrame.text(channel.lastParticipants);
         channel.members.forEach(outbox -> outbox.offer(frame));
     }
 
@@ -577,17 +582,19 @@ public class RoomChannels {
                 }
                 keyBefore(channel, roomId, room.get().getKeyVersion());
             });
-            String list = participantsFrame(RoomJson.participants(members.present()),
-                    RoomJson.departed(members.departed()));
+            String list = participantsFrame(members);
             Channel channel = channels.get(roomId);
             if (channel != null && !channel.members.isEmpty() && !list.equals(channel.lastParticipants)) {
-                pushParticipants(roomId);
+                pushParticipants(roomId, () -> list);
             }
         }
     }
 
     private String participantsFrame(String roomId) {
-        RoomStore.Members members = store.members(roomId);
+        return participantsFrame(store.members(roomId));
+    }
+
+    private static String participantsFrame(RoomStore.Members members) {
         return participantsFrame(RoomJson.participants(members.present()), RoomJson.departed(members.departed()));
     }
 

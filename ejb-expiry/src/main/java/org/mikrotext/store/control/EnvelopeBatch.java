@@ -95,10 +95,22 @@ public final class EnvelopeBatch {
      */
     public static List<Appended> appendAll(Connection connection, List<Append> appends, long now, int keepNewest,
                                            boolean refuseReplays, TrimMarks marks) throws SQLException {
+        return appendAll(connection, appends, now, keepNewest, refuseReplays, marks, Notices.NONE);
+    }
+
+    /**
+     * As {@link #appendAll(Connection, List, long, int, boolean, TrimMarks)}, telling {@code notices}' channel of the
+     * stored envelopes within the transaction (PostgreSQL only: on H2 notices other than {@link Notices#NONE} are
+     * refused, as the relay refuses to share rooms there).
+     */
+    public static List<Appended> appendAll(Connection connection, List<Append> appends, long now, int keepNewest,
+                                           boolean refuseReplays, TrimMarks marks, Notices notices)
+            throws SQLException {
         connection.setAutoCommit(false);
         try {
             Map<String, Long> trimmed = new HashMap<>();
-            List<Appended> outcomes = append(connection, appends, now, keepNewest, refuseReplays, marks, trimmed);
+            List<Appended> outcomes = append(connection, appends, now, keepNewest, refuseReplays, marks, trimmed,
+                    notices);
             connection.commit();
             marks.committed(trimmed);
             return outcomes;
@@ -115,8 +127,8 @@ public final class EnvelopeBatch {
     }
 
     private static List<Appended> append(Connection connection, List<Append> appends, long now, int keepNewest,
-                                         boolean refuseReplays, TrimMarks marks, Map<String, Long> trimmed)
-            throws SQLException {
+                                         boolean refuseReplays, TrimMarks marks, Map<String, Long> trimmed,
+                                         Notices notices) throws SQLException {
         List<String> roomIds = new ArrayList<>(new TreeSet<>(appends.stream().map(Append::roomId).toList()));
         List<String> senderIds = appends.stream().map(Append::senderId).distinct().toList();
         boolean postgres = isPostgres(connection);
@@ -165,8 +177,11 @@ public final class EnvelopeBatch {
                 trimmed.put(roomId, upTo);
             }
         });
+        List<String> payloads = advanced.isEmpty() ? List.of() : notices.payloads().apply(advanced);
         if (postgres) {
-            PostgresRoundTrips.store(connection, stored, advanced, trims);
+            PostgresRoundTrips.store(connection, stored, advanced, trims, notices.channel(), payloads);
+        } else if (!payloads.isEmpty()) {
+            throw new SQLException("Notices need PostgreSQL's NOTIFY");
         } else {
             insert(connection, stored);
             advance(connection, advanced);

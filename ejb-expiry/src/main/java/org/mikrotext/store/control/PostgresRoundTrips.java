@@ -15,7 +15,8 @@ import org.mikrotext.store.entity.Envelope;
 
 /**
  * A group commit on PostgreSQL in two round trips: one that begins the transaction, plans index scans, locks the rooms
- * and reads the senders; and one that inserts the envelopes, advances the rooms, trims them and commits. Each round
+ * and reads the senders; and one that inserts the envelopes, advances the rooms, trims them, notifies the other relay
+ * instances ({@link Notices}) and commits. Each round
  * trip is one statement text of several statements, which the PostgreSQL driver sends together and PostgreSQL
  * answers together; their lists travel as arrays, so that each text is the same for every batch and stays prepared
  * on the server. After the second round trip the driver knows that the transaction has ended, and the caller's
@@ -45,16 +46,23 @@ final class PostgresRoundTrips {
             + "?::bytea[], ?::bytea[], ?::bytea[], ?::bytea[], ?::bigint[], ?::bigint[]); "
             + "UPDATE rooms SET last_seq = advanced.last_seq FROM unnest(?::varchar[], ?::bigint[]) "
             + "AS advanced (id, last_seq) WHERE rooms.id = advanced.id; ";
-    private static final String STORE = INSERT_AND_ADVANCE + "COMMIT";
     /**
-     * {@link #STORE} with the trims. A separate text, used only when rooms trim: PostgreSQL plans the trim anew on
-     * every execution (its generic plan looks dearer than a plan for the arrays at hand), which a commit without trims
-     * need not pay for.
+     * Deletes what falls out of each room's limit. Added only when rooms trim: PostgreSQL plans the trim anew on every
+     * execution (its generic plan looks dearer than a plan for the arrays at hand), which a commit without trims need
+     * not pay for.
      */
-    private static final String STORE_AND_TRIM = INSERT_AND_ADVANCE
-            + "DELETE FROM envelopes USING unnest(?::varchar[], ?::bigint[], ?::bigint[]) "
+    private static final String TRIM = "DELETE FROM envelopes USING unnest(?::varchar[], ?::bigint[], ?::bigint[]) "
             + "AS trims (room_id, after_seq, up_to) WHERE envelopes.room_id = trims.room_id "
-            + "AND envelopes.seq > trims.after_seq AND envelopes.seq <= trims.up_to; COMMIT";
+            + "AND envelopes.seq > trims.after_seq AND envelopes.seq <= trims.up_to; ";
+    /** Tells the channel's listeners, who hear it at the commit (and never if the transaction rolls back). */
+    private static final String NOTIFY = "SELECT pg_notify(?, payload) FROM unnest(?::text[]) AS payload; ";
+    /** The second round trip's texts, 1 for trims plus 2 for notices: each is fixed, prepared once on the server. */
+    private static final String[] STORE = {
+        INSERT_AND_ADVANCE + "COMMIT",
+        INSERT_AND_ADVANCE + TRIM + "COMMIT",
+        INSERT_AND_ADVANCE + NOTIFY + "COMMIT",
+        INSERT_AND_ADVANCE + TRIM + NOTIFY + "COMMIT",
+    };
 
     private PostgresRoundTrips() {
     }
@@ -86,16 +94,18 @@ final class PostgresRoundTrips {
     }
 
     /**
-     * The second round trip: the envelopes, the rooms' new last seqs, the trims, and the commit. With nothing to
-     * store it sends nothing, and the caller's commit ends the transaction.
+     * The second round trip: the envelopes, the rooms' new last seqs, the trims, the notifications to
+     * {@code channel} (none if {@code payloads} is empty), and the commit. With nothing to store it sends nothing,
+     * and the caller's commit ends the transaction.
      */
-    static void store(Connection connection, List<Envelope> stored, Map<String, Long> advanced, List<Trim> trims)
-            throws SQLException {
+    static void store(Connection connection, List<Envelope> stored, Map<String, Long> advanced, List<Trim> trims,
+                      String channel, List<String> payloads) throws SQLException {
         if (stored.isEmpty()) {
-            return; // then no room advances and none trims either
+            return; // then no room advances, none trims and nobody is told
         }
         List<Map.Entry<String, Long>> rooms = List.copyOf(advanced.entrySet());
-        try (PreparedStatement statement = connection.prepareStatement(trims.isEmpty() ? STORE : STORE_AND_TRIM)) {
+        String text = STORE[(trims.isEmpty() ? 0 : 1) + (payloads.isEmpty() ? 0 : 2)];
+        try (PreparedStatement statement = connection.prepareStatement(text)) {
             int p = 0;
             statement.setArray(++p, column(connection, "varchar", stored, Envelope::getRoomId));
             statement.setArray(++p, column(connection, "int8", stored, Envelope::getSeq));
@@ -115,6 +125,10 @@ final class PostgresRoundTrips {
                 statement.setArray(++p, column(connection, "varchar", trims, Trim::roomId));
                 statement.setArray(++p, column(connection, "int8", trims, Trim::from));
                 statement.setArray(++p, column(connection, "int8", trims, Trim::upTo));
+            }
+            if (!payloads.isEmpty()) {
+                statement.setString(++p, channel);
+                statement.setArray(++p, connection.createArrayOf("text", payloads.toArray()));
             }
             statement.execute();
             while (statement.getMoreResults() || statement.getUpdateCount() != -1) {

@@ -2,6 +2,7 @@ package org.mikrotext.store.control;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.sql.SQLException;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -19,6 +21,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mikrotext.store.boundary.RoomStore.Append;
 import org.mikrotext.store.boundary.RoomStore.Appended;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 /**
  * {@link EnvelopeBatchTest} on a real PostgreSQL (embedded, one server for the class, a database per test), through
@@ -102,6 +106,40 @@ class EnvelopeBatchPostgresTest extends EnvelopeBatchTest {
         }
         assertEquals(List.of(27L, 28L, 29L, 30L, 31L, 32L), seqs("room-a"), "room-a trimmed to its newest 6");
         assertEquals(List.of(10L, 11L, 12L, 13L, 14L, 15L), seqs("room-b"));
+    }
+
+    @Test
+    void noticesAreHeardWhenTheGroupCommitCommitsAndNeverWhenItDoesNot() throws Exception {
+        Notices notices = new Notices("batch_news", newest -> List.of(newest.toString(), "one more"));
+        try (Connection listener = DriverManager.getConnection(url);
+             Connection counted = DriverManager.getConnection(url + "&socketFactory="
+                     + CountingSockets.class.getName());
+             Statement listen = listener.createStatement()) {
+            listen.execute("LISTEN batch_news");
+            PGConnection heard = listener.unwrap(PGConnection.class);
+            TrimMarks marks = new TrimMarks();
+            for (int keep : new int[] {100, 1}) { // without and with trims
+                CountingSockets.reset();
+                EnvelopeBatch.appendAll(counted, List.of(append("room-a", "alice", 1, keep), append("room-b", "bob", 2,
+                        keep), append("room-a", "alice", 1, keep + 1)), NOW, keep, false, marks, notices);
+                assertEquals(2, CountingSockets.roundTrips(), "the notices travel with the commit (keep " + keep + ")");
+                long seqB = keep == 100 ? 8 : 9;
+                assertEquals(List.of("{room-a=" + (keep == 100 ? 2 : 4) + ", room-b=" + seqB + "}", "one more"),
+                        payloads(heard.getNotifications(5_000)), "each room's newest seq, heard once committed");
+            }
+            Connection failing = failingCommit();
+            assertThrows(SQLException.class, () -> EnvelopeBatch.appendAll(failing, List.of(append("room-a", "alice", 1,
+                    9)), NOW, 100, false, marks, notices));
+            assertEquals(List.of(), payloads(heard.getNotifications(1_000)), "nothing heard of a rolled-back commit");
+            EnvelopeBatch.appendAll(connection, List.of(append("room-a", "carol", 1, 0)), NOW, 100, false, marks,
+                    notices);
+            assertEquals(List.of(), payloads(heard.getNotifications(1_000)), "nothing told when nothing was stored");
+        }
+    }
+
+    private static List<String> payloads(PGNotification[] notifications) {
+        return notifications == null ? List.of()
+                : Arrays.stream(notifications).map(PGNotification::getParameter).toList();
     }
 
     private List<Long> seqs(String roomId) throws SQLException {

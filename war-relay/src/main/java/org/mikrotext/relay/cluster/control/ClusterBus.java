@@ -20,6 +20,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.mikrotext.config.SettingProblems;
 import org.mikrotext.relay.envelope.control.RoomChannels;
 import org.mikrotext.relay.protocol.Base64Url;
+import org.mikrotext.store.control.Notices;
 import org.mikrotext.store.boundary.Migrations;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -27,7 +28,8 @@ import org.postgresql.PGNotification;
 /**
  * Several relay instances behind one load balancer, sharing one PostgreSQL database
  * ({@code mikrotext.cluster.enabled}): each tells the others what changed in a room with PostgreSQL's
- * {@code NOTIFY}, and listens on one connection of its own for what they tell. What it hears it hands to
+ * {@code NOTIFY} (stored envelopes within the group commit that stores them, {@link #notices()}; the rarer changes
+ * after they commit, {@link #tell}), and listens on one connection of its own for what they tell. What it hears it hands to
  * {@link RoomChannels}, which reads from the database what its own sockets need (the envelopes after the last it
  * handed out, the participant list, the new key's wraps) and closes the sockets of a removed participant or an ended
  * room. A notification carries ids and numbers only. After each (re)connection of its listening connection an
@@ -97,6 +99,18 @@ public class ClusterBus {
     }
 
     /**
+     * How a group commit of envelopes tells the other instances of each room's newest stored seq: within its
+     * transaction, so that they hear of it exactly when it commits, at no round trip of its own. None when off.
+     */
+    public Notices notices() {
+        if (!enabled) {
+            return Notices.NONE;
+        }
+        return new Notices(CHANNEL, newest -> ClusterNews.payloads(instance, newest.entrySet().stream()
+                .map(room -> ClusterNews.stored(room.getKey(), room.getValue())).toList()));
+    }
+
+    /**
      * Tells the other instances (after the change is committed). A failure is logged and not retried: an instance
      * that missed envelopes finds them before the room's next envelope reaches its sockets, and one whose listening
      * connection broke catches up from the database when it listens again.
@@ -145,8 +159,8 @@ public class ClusterBus {
     /**
      * Listens until stopped or the connection fails. Once a minute it checks that the connection still answers (a
      * connection dropped without a reset, by a firewall or a failover, would otherwise wait in silence) and brings
-     * every room with sockets here up to the database, for news whose notification was lost (a notification is sent
-     * after its change commits, and an instance can stop between the two).
+     * every room with sockets here up to the database, for news whose notification was lost (stored envelopes are
+     * told within their commit, but other news after its change commits, and an instance can stop between the two).
      */
     private void listenOn(Connection connection) throws SQLException {
         PGConnection pg = connection.unwrap(PGConnection.class);

@@ -12,15 +12,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.mikrotext.relay.cluster.control.ClusterBus;
-import org.mikrotext.relay.cluster.control.ClusterNews;
 import org.mikrotext.relay.config.Limits;
 import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.problem.Problem;
@@ -231,12 +228,6 @@ public class EnvelopeLog {
                 return;
             }
         }
-        if (cluster.enabled()) {
-            Map<String, Long> newest = new LinkedHashMap<>();
-            batch.stream().filter(p -> p.stored != null)
-                    .forEach(p -> newest.merge(p.stored.getRoomId(), p.stored.getSeq(), Math::max));
-            cluster.tell(newest.entrySet().stream().map(e -> ClusterNews.stored(e.getKey(), e.getValue())).toList());
-        }
     }
 
     private static void settle(List<Pending> batch, List<Appended> outcomes) {
@@ -251,11 +242,14 @@ public class EnvelopeLog {
         }
     }
 
-    /** One local transaction outside JTA: the writer threads run no container transaction of their own. */
+    /**
+     * One local transaction outside JTA: the writer threads run no container transaction of their own. With rooms
+     * shared between instances, it also tells the others of each room's newest stored seq, within the transaction.
+     */
     private List<Appended> appendAll(List<Append> appends, long now, boolean refuseReplays) {
         try (Connection connection = dataSource.getConnection()) {
             return EnvelopeBatch.appendAll(connection, appends, now, limits.maxEnvelopes(), refuseReplays,
-                    trimMarks);
+                    trimMarks, cluster.notices());
         } catch (SQLException e) {
             throw new PersistenceException("Storing a batch of envelopes failed", e);
         }

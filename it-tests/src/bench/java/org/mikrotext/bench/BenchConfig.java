@@ -18,6 +18,7 @@ record BenchConfig(
         int warmupSeconds, int fanoutSeconds, int slowSeconds, int kneeSeconds, List<Double> kneeRates,
         double kneeP99LimitMs, int kneeRetries,
         int deliveriesRooms, int deliveriesParticipantsPerRoom, List<Double> deliveriesRates,
+        List<Double> sharedRates,
         int drainSeconds, int stalledReceiveBuffer,
         int connectionsTarget, int connectionsSteps, int connectionsPerRoom, int connectionsSocketsPerParticipant,
         int connectionsInFlight, String handshake,
@@ -45,6 +46,12 @@ record BenchConfig(
                 relay.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
             }
         }
+        Set<String> scenarios = new LinkedHashSet<>(Arrays.asList(prop("bench.scenarios",
+                "fanout,slowConsumer,knee,deliveries,connections").split("\\s*,\\s*")));
+        if (scenarios.contains("shared")) {
+            // Two relays share the rooms; every relay of the run has the setting, so that one alone is the baseline.
+            relay.putIfAbsent("MIKROTEXT_CLUSTER_ENABLED", "true");
+        }
         List<Double> rates = rates(prop("bench.knee.rates",
                 "50,100,150,200,250,300,350,400,500,600,800,1000,1500,2000,2500,3000,4000,5000,6000,8000,10000"));
         List<String> jvmArgs = words(prop("bench.server.jvmArgs", DEFAULT_SERVER_JVM_ARGS));
@@ -53,9 +60,7 @@ record BenchConfig(
             dbUrl = null;
         }
         return new BenchConfig(
-                new LinkedHashSet<>(Arrays.asList(prop("bench.scenarios",
-                        "fanout,slowConsumer,knee,deliveries,connections")
-                        .split("\\s*,\\s*"))),
+                scenarios,
                 intProp("bench.rooms", 100), intProp("bench.participantsPerRoom", 5),
                 Double.parseDouble(prop("bench.ratePerParticipant", "0.2")), intProp("bench.textBytes", 120),
                 intProp("bench.warmup.seconds", 40), intProp("bench.fanout.seconds", 30),
@@ -63,6 +68,7 @@ record BenchConfig(
                 Double.parseDouble(prop("bench.knee.p99LimitMs", "100")), intProp("bench.knee.retries", 1),
                 intProp("bench.deliveries.rooms", 50), intProp("bench.deliveries.participantsPerRoom", 11),
                 rates(prop("bench.deliveries.rates", "1000,2000,3000,3500,4000,4500,5000,6000")),
+                rates(prop("bench.shared.rates", "500,1000,1500,2000,2500")),
                 intProp("bench.drain.seconds", 10),
                 intProp("bench.slow.receiveBuffer", 4096),
                 intProp("bench.connections.target", 20000), intProp("bench.connections.steps", 5),

@@ -72,6 +72,8 @@ final class LoadPhase {
     /** Delivery latency (send to receipt) by receiver group: 0 ordinary, 1 room-mate of the stalled member, 2 stalled. */
     final Samples[] deliveries = {new Samples(), new Samples(), new Samples()};
     final Samples acks = new Samples();
+    /** The deliveries whose receiver's socket is on another relay instance than the sender's ({@code shared}). */
+    final Samples crossRelay = new Samples();
     /** The worst delivery latency received in each 100 ms of the window: do slow deliveries come together? */
     static final long SLICE_NANOS = 100_000_000L;
     final java.util.concurrent.atomic.AtomicLongArray worstBySlice = new java.util.concurrent.atomic.AtomicLongArray(
@@ -231,5 +233,10 @@ final class LoadPhase {
 
     Percentiles latency() {
         return latency(0, 1, 2);
+    }
+
+    /** Percentiles of the deliveries that went from one relay instance to another. */
+    Percentiles crossRelayLatency() {
+        return Percentiles.of(crossRelay.sorted());
     }
 }

@@ -52,6 +52,8 @@ final class Population {
         final byte[] roomKey;
         /** 0: an ordinary member; 1: a room-mate of the stalled member; 2: the stalled member. */
         volatile int group;
+        /** The relay instance its socket goes to: 0, or 1 for the second relay of the {@code shared} scenario. */
+        volatile int relay;
         volatile WsClient.Conn conn;
         volatile boolean live;
         volatile long lastSeq;

@@ -55,9 +55,12 @@ class RelayBench {
     private volatile LoadPhase current;
     private int phaseCounter;
     private BenchServer server;
+    /** The second relay instance of the {@code shared} scenario, on the same database; null without it. */
+    private BenchServer server2;
     /** Whether the profiled phases also record the whole machine with Linux perf. */
     private boolean perf;
     private WsClient ws;
+    private WsClient ws2;
     private Population.Api api;
     private int pgPort = -1;
     private long verifiedSamples;
@@ -108,13 +111,29 @@ class RelayBench {
         try {
             api = new Population.Api(server.base(), httpPool);
             ws = new WsClient("127.0.0.1", server.port(), cfg.loops(), cfg.handshakeHeaders());
+            if (cfg.runs("shared")) {
+                server2 = new BenchServer(Files.createDirectories(OUT.resolve("relay-b")), cfg.relayConfig());
+                server2.start(cfg.nofile(), cfg.serverJvmArgs(), cfg.serverMicroArgs(), db);
+                ws2 = new WsClient("127.0.0.1", server2.port(), cfg.loops(), cfg.handshakeHeaders());
+                for (BenchServer relay : List.of(server, server2)) {
+                    if (relay.logged("Rooms are shared with the other relay instances").equals("not logged")) {
+                        throw new IllegalStateException("The shared scenario needs MIKROTEXT_CLUSTER_ENABLED=true");
+                    }
+                }
+                say(String.format("A second relay (pid %d) serves the same database on port %d; the two share "
+                        + "rooms (mikrotext.cluster.enabled)", server2.pid(), server2.port()));
+            }
             if (cfg.runs("fanout") || cfg.runs("slowConsumer") || cfg.runs("knee")) {
                 loadScenarios(report);
             }
             if (cfg.runs("deliveries")) {
                 deliveriesScenario(report);
             }
-            if (cfg.runs("fanout") || cfg.runs("slowConsumer") || cfg.runs("knee") || cfg.runs("deliveries")) {
+            if (cfg.runs("shared")) {
+                sharedScenario(report);
+            }
+            if (cfg.runs("fanout") || cfg.runs("slowConsumer") || cfg.runs("knee") || cfg.runs("deliveries")
+                    || cfg.runs("shared")) {
                 report.pgTables = pgTableStats(db);
             }
             if (cfg.runs("connections")) {
@@ -124,7 +143,13 @@ class RelayBench {
             if (ws != null) {
                 ws.close();
             }
+            if (ws2 != null) {
+                ws2.close();
+            }
             server.close();
+            if (server2 != null) {
+                server2.close();
+            }
             httpPool.shutdownNow();
         }
         report.verifiedSamples = verifiedSamples;
@@ -218,23 +243,32 @@ class RelayBench {
     private void searchKnee(Report.Knee knee, String prefix, List<Double> rates, List<Population.Member> members)
             throws Exception {
         for (double step : rates) {
-            LoadPhase phase = null;
-            boolean good = false;
-            for (int attempt = 0; attempt <= cfg.kneeRetries() && !good; attempt++) {
-                String name = prefix + (int) step + "/s" + (attempt == 0 ? "" : " again");
-                phase = runUndisturbed(name, step, cfg.kneeSeconds(), members);
-                good = phase.latency().p99() <= cfg.kneeP99LimitMs() && phase.errorCount() == 0
-                        && phase.acceptedPerSec() >= 0.9 * step;
-                say(prefix + "step " + name.substring(prefix.length()) + ": " + describe(phase) + (good ? ""
-                        : attempt < cfg.kneeRetries() ? "  <- over the limit; once more" : "  <- past the knee"));
-                knee.steps.add(phase);
-            }
-            if (!good) {
-                knee.firstBad = phase;
+            if (!kneeStep(knee, prefix, step, members)) {
                 return;
             }
-            knee.lastGood = phase;
         }
+    }
+
+    /** One step of a knee search (run again once if it is not good); false once the knee has been passed. */
+    private boolean kneeStep(Report.Knee knee, String prefix, double step, List<Population.Member> members)
+            throws Exception {
+        LoadPhase phase = null;
+        boolean good = false;
+        for (int attempt = 0; attempt <= cfg.kneeRetries() && !good; attempt++) {
+            String name = prefix + (int) step + "/s" + (attempt == 0 ? "" : " again");
+            phase = runUndisturbed(name, step, cfg.kneeSeconds(), members);
+            good = phase.latency().p99() <= cfg.kneeP99LimitMs() && phase.errorCount() == 0
+                    && phase.acceptedPerSec() >= 0.9 * step;
+            say(prefix + "step " + name.substring(prefix.length()) + ": " + describe(phase) + (good ? ""
+                    : attempt < cfg.kneeRetries() ? "  <- over the limit; once more" : "  <- past the knee"));
+            knee.steps.add(phase);
+        }
+        if (good) {
+            knee.lastGood = phase;
+        } else {
+            knee.firstBad = phase;
+        }
+        return good;
     }
 
     /**
@@ -264,13 +298,102 @@ class RelayBench {
         closeAll(members);
     }
 
+    /**
+     * Two relay instances on one database sharing rooms ({@code mikrotext.cluster.enabled}, docs/deployment.md): the
+     * knee's rooms and rates twice over participants of their own. First every socket is on the first relay (one
+     * instance with the setting, the other idle: the baseline of the same run), then each room's participants are
+     * split between the two, so that most deliveries go from one instance to the other: stored by one, read from the
+     * database by the other after its notification. The two searches take their steps in turn, after warm-ups with
+     * the sockets split, on one relay, and split again, so that both relays' code is compiled.
+     */
+    private void sharedScenario(Report report) throws Exception {
+        int n = cfg.rooms() * cfg.participantsPerRoom();
+        say("Preparing " + cfg.rooms() + " rooms x " + cfg.participantsPerRoom() + " participants for two relays ("
+                + n + " signing keys)");
+        KeyPair[] keys = parallel(n, i -> Mtx1.p256()).toArray(new KeyPair[0]);
+        int firstRoom = 3_000_000;
+        int firstKey = firstRoom * cfg.participantsPerRoom();
+        List<Population.Room> rooms = Population.create(api, firstRoom, cfg.rooms(), cfg.participantsPerRoom(),
+                i -> keys[i - firstKey], Mtx1.p256(), 8);
+        List<Population.Member> members = new ArrayList<>();
+        rooms.forEach(r -> members.addAll(r.members));
+        double first = cfg.sharedRates().get(0);
+        for (boolean split : new boolean[] {true, false, true}) {
+            onRelays(members, split);
+            LoadPhase warm = runPhase("shared warm-up", first, Math.max(10, cfg.warmupSeconds()), members, false);
+            say("shared warm-up (" + (split ? "two relays" : "one relay") + "): " + describe(warm));
+        }
+        // The two searches step by step in turn, so that what drifts during the run (the JIT, the disk) falls on both.
+        for (double step : cfg.sharedRates()) {
+            if (report.sharedOne.firstBad == null) {
+                onRelays(members, false);
+                kneeStep(report.sharedOne, "1 relay ", step, members);
+            }
+            if (report.sharedTwo.firstBad == null) {
+                onRelays(members, true);
+                kneeStep(report.sharedTwo, "2 relays ", step, members);
+            }
+        }
+        closeAll(members);
+    }
+
+    /** (Re)connects the members: every other participant of each room to the second relay, or all to the first. */
+    private void onRelays(List<Population.Member> members, boolean split) throws InterruptedException {
+        if (members.get(0).conn != null) {
+            closeAll(members);
+        }
+        members.forEach(m -> m.relay = split ? m.index % 2 : 0);
+        connect(members);
+        say("  " + members.size() + " sockets live, " + members.stream().filter(m -> m.relay == 1).count()
+                + " of them on the second relay");
+    }
+
+    private WsClient wsFor(Population.Member m) {
+        return m.relay == 1 ? ws2 : ws;
+    }
+
+    /** The relay processes: one, or two in the {@code shared} scenario. */
+    private long[] relayPids() {
+        if (server == null) {
+            return new long[0];
+        }
+        return server2 == null ? new long[] {server.pid()} : new long[] {server.pid(), server2.pid()};
+    }
+
+    /** The relays' metrics, counters added up across relays, the longest and quantiles the greater of the two. */
+    private Map<String, Double> relayMetrics() {
+        Map<String, Double> metrics = server.metrics();
+        if (server2 != null) {
+            server2.metrics().forEach((name, value) -> metrics.merge(name, value,
+                    name.contains("_max") || name.contains("quantile") ? Math::max : Double::sum));
+        }
+        return metrics;
+    }
+
+    private long writeCalls() {
+        long sum = 0;
+        for (long pid : relayPids()) {
+            long calls = ProcStats.writeCalls(pid);
+            if (calls < 0) {
+                return -1;
+            }
+            sum += calls;
+        }
+        return sum;
+    }
+
+    private long socketsOpen() {
+        return (long) (server.metric("mikrotext_sockets_open")
+                + (server2 == null ? 0 : server2.metric("mikrotext_sockets_open")));
+    }
+
     /** Opens a socket per member and waits until each one is in its room's live stream. */
     private void connect(List<Population.Member> members) throws InterruptedException {
         Semaphore inFlight = new Semaphore(50);
         for (Population.Member m : members) {
             inFlight.acquire();
             m.live = false;
-            m.conn = ws.open("/ws/rooms/" + m.room.roomId, handler, m, 0);
+            m.conn = wsFor(m).open("/ws/rooms/" + m.room.roomId, handler, m, 0);
             m.conn.upgraded.whenComplete((c, e) -> inFlight.release());
         }
         awaitLive(members, 120);
@@ -288,7 +411,7 @@ class RelayBench {
                 if (!m.live && m.conn != null && !m.conn.isOpen() && !m.stalled
                         && retries.merge(m, 1, Integer::sum) <= 3) {
                     say("  reopening the socket of " + m.room.index + "/" + m.index);
-                    m.conn = ws.open("/ws/rooms/" + m.room.roomId, handler, m, 0);
+                    m.conn = wsFor(m).open("/ws/rooms/" + m.room.roomId, handler, m, 0);
                 }
             }
             Thread.sleep(50);
@@ -308,7 +431,7 @@ class RelayBench {
 
     private void awaitServerSockets(long expected, int seconds) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline && server.metric("mikrotext_sockets_open") != expected) {
+        while (System.nanoTime() < deadline && socketsOpen() != expected) {
             Thread.sleep(250);
         }
     }
@@ -324,7 +447,7 @@ class RelayBench {
         m.lastSeq = after;
         m.stalled = on;
         m.live = false;
-        m.conn = ws.open("/ws/rooms/" + m.room.roomId, handler, m, on ? cfg.stalledReceiveBuffer() : 0);
+        m.conn = wsFor(m).open("/ws/rooms/" + m.room.roomId, handler, m, on ? cfg.stalledReceiveBuffer() : 0);
         if (on) {
             m.conn.upgraded.get(10, TimeUnit.SECONDS);
             Thread.sleep(1000);
@@ -384,15 +507,15 @@ class RelayBench {
         List<Population.Member> order = new ArrayList<>(senders);
         Collections.shuffle(order, new Random(number));
         settle(name);
-        Map<String, Double> before = server.metrics();
-        long writesBefore = ProcStats.writeCalls(server.pid());
+        Map<String, Double> before = relayMetrics();
+        long writesBefore = writeCalls();
         long metricsFrom = System.nanoTime();
         long loadGeneratorGc = gcMillis();
         if (profile) {
             server.jfrStart("phase" + number);
         }
         ThreadSampler sampler = sampleThreads ? new ThreadSampler(server, 1000) : null;
-        ProcStats.CpuMeter meter = new ProcStats.CpuMeter(server.pid(), pgPort);
+        ProcStats.CpuMeter meter = new ProcStats.CpuMeter(relayPids(), pgPort);
         Map<String, Long> threads0 = ProcStats.threadTicks(server.pid());
         long t0 = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
         phase.windowStart = t0;
@@ -463,8 +586,8 @@ class RelayBench {
         }
         phase.finished = true;
         current = null;
-        Map<String, Double> after = server.metrics();
-        long writesAfter = ProcStats.writeCalls(server.pid());
+        Map<String, Double> after = relayMetrics();
+        long writesAfter = writeCalls();
         phase.metricsSeconds = (System.nanoTime() - metricsFrom) / 1e9;
         phase.relayWriteCalls = writesBefore < 0 || writesAfter < 0 ? -1 : writesAfter - writesBefore;
         phase.loadGeneratorGcMillis = gcMillis() - loadGeneratorGc;
@@ -554,6 +677,9 @@ class RelayBench {
                 l.p50(), l.p99(), l.max(), p.errorCount(), p.errors.isEmpty() ? "" : " " + p.errors,
                 p.cpu.describe()) + "\n    relay threads (cores): " + p.serverThreads
                 + "\n    relay writer: " + p.writerSummary() + "\n    latency over time: " + p.slowSlices()
+                + (p.crossRelay.size() == 0 ? "" : String.format("\n    from one relay to the other: %d deliveries, "
+                + "p50 %.1f ms, p99 %.1f ms", p.crossRelay.size(), p.crossRelayLatency().p50(),
+                p.crossRelayLatency().p99()))
                 + "; load generator GC " + p.loadGeneratorGcMillis + " ms";
     }
 
@@ -608,6 +734,9 @@ class RelayBench {
                     return;
                 }
                 chain.phase.delivery(m.group, now - sentAt, now);
+                if (chain.member.relay != m.relay) {
+                    chain.phase.crossRelay.add(now - sentAt);
+                }
                 if (index % SenderChain.CHECKPOINT_INTERVAL == 0
                         && chain.phase.capturedCount.incrementAndGet() <= MAX_CAPTURED) {
                     chain.phase.captured.add(new LoadPhase.Captured(m, chain,
@@ -1210,7 +1339,7 @@ class RelayBench {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(cfg.quietMaxWaitSeconds());
         int waited = 0;
         while (true) {
-            ProcStats.CpuMeter m = new ProcStats.CpuMeter(server == null ? -1 : server.pid(), pgPort).start();
+            ProcStats.CpuMeter m = new ProcStats.CpuMeter(relayPids(), pgPort).start();
             Thread.sleep(1000);
             ProcStats.CpuUse u = m.end();
             boolean idle = u.server() + u.database() < 0.25;

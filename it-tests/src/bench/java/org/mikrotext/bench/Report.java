@@ -25,6 +25,9 @@ final class Report {
     final Knee knee = new Knee("knee");
     /** The knee again in wider rooms ({@code bench.deliveries.*}): how many deliveries per second the relay makes. */
     final Knee deliveries = new Knee("wide knee");
+    /** The {@code shared} scenario: the knee's search with every socket on one relay, then split between two. */
+    final Knee sharedOne = new Knee("one-relay knee");
+    final Knee sharedTwo = new Knee("two-relay knee");
     LoadPhase profiled;
     LoadPhase profiledFanout;
     final Map<String, Object> heapAfterGc = new LinkedHashMap<>();
@@ -179,6 +182,14 @@ final class Report {
                 + "envelope, so rooms of 5 (the knee above) cannot show 50,000 deliveries/s below 12,500 envelopes/s");
         root.add("deliveries", wide);
         root.add("deliveriesSteps", phasesJson(deliveries.steps));
+        if (!sharedOne.steps.isEmpty() || !sharedTwo.steps.isEmpty()) {
+            root.add("shared", Json.createObjectBuilder()
+                    .add("why", "two relay instances on one database, sharing rooms (mikrotext.cluster.enabled): the "
+                            + "same rooms and rates with every socket on the first relay (the baseline), then with "
+                            + "each room's participants split between the two; cpuCores.server is both relays")
+                    .add("oneRelay", kneeJson(sharedOne)).add("oneRelaySteps", phasesJson(sharedOne.steps))
+                    .add("twoRelays", kneeJson(sharedTwo)).add("twoRelaysSteps", phasesJson(sharedTwo.steps)));
+        }
         List<LoadPhase> profiles = new ArrayList<>();
         if (profiled != null) {
             profiles.add(profiled);
@@ -341,6 +352,11 @@ final class Report {
                     .add("acceptedPerSec", r1(p.acceptedPerSec())).add("deliveredPerSec", r1(p.deliveredPerSec()))
                     .add("p50Ms", l.p50()).add("p99Ms", l.p99()).add("maxMs", l.max())
                     .add("errors", p.errorCount());
+            if (p.crossRelay.size() > 0) {
+                LoadPhase.Percentiles cross = p.crossRelayLatency();
+                b.add("crossRelayDeliveries", cross.count()).add("crossRelayP50Ms", cross.p50())
+                        .add("crossRelayP99Ms", cross.p99());
+            }
             details(b, p);
             a.add(b);
         }
@@ -485,9 +501,11 @@ final class Report {
         }
         rows.addAll(knee.steps);
         rows.addAll(deliveries.steps);
+        rows.addAll(sharedOne.steps);
+        rows.addAll(sharedTwo.steps);
         for (LoadPhase p : rows) {
             LoadPhase.Percentiles l = p.latency();
-            String mark = knee.mark(p) + deliveries.mark(p);
+            String mark = knee.mark(p) + deliveries.mark(p) + sharedOne.mark(p) + sharedTwo.mark(p);
             t.append(String.format("%-20s %9.0f %9.1f %11.1f %8.1f %8.1f %8.1f %7d  %.2f/%.2f/%.2f/%.2f%s%n",
                     p.name, p.rate, p.acceptedPerSec(), p.deliveredPerSec(), l.p50(), l.p99(), l.max(),
                     p.errorCount(), p.cpu.server(), p.cpu.database(), p.cpu.loadGenerator(), p.cpu.other(), mark));
@@ -503,7 +521,7 @@ final class Report {
                             + "participant has the envelope%n", fanout.rooms, fanout.participantsPerRoom,
                     fanout.seconds));
         }
-        for (Knee k : List.of(knee, deliveries)) {
+        for (Knee k : List.of(knee, deliveries, sharedOne, sharedTwo)) {
             if (k.lastGood != null) {
                 t.append(String.format("%s: %.1f accepted/s, %.1f delivered/s, p99 %.1f ms (rooms of %d; last step "
                                 + "with p99 <= %.0f ms and no errors)%n", k.label, k.lastGood.acceptedPerSec(),

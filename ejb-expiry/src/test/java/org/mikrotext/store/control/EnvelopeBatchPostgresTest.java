@@ -1,7 +1,9 @@
 package org.mikrotext.store.control;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +16,8 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
@@ -21,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mikrotext.store.boundary.RoomStore.Append;
 import org.mikrotext.store.boundary.RoomStore.Appended;
+import org.mikrotext.store.entity.Envelope;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -134,6 +139,35 @@ class EnvelopeBatchPostgresTest extends EnvelopeBatchTest {
             EnvelopeBatch.appendAll(connection, List.of(append("room-a", "carol", 1, 0)), NOW, 100, false, marks,
                     notices);
             assertEquals(List.of(), payloads(heard.getNotifications(1_000)), "nothing told when nothing was stored");
+        }
+    }
+
+    @Test
+    void manyRoomsAreReadEachFromItsOwnPositionInOneRoundTrip() throws Exception {
+        List<Append> appends = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            appends.add(append("room-a", "alice", 1, i)); // seqs 1..6
+            appends.add(append("room-b", "bob", 2, i)); // seqs 8..13
+        }
+        EnvelopeBatch.appendAll(connection, appends, NOW, 100);
+        try (Connection counted = DriverManager.getConnection(url + "&socketFactory="
+                + CountingSockets.class.getName())) {
+            EnvelopeReads.between(counted, List.of(new EnvelopeReads.Range("room-a", 0, 1)), 10); // prepared once
+            CountingSockets.reset();
+            Map<String, List<Envelope>> read = EnvelopeReads.between(counted, List.of(
+                    new EnvelopeReads.Range("room-b", 9, 13), new EnvelopeReads.Range("room-a", 2, 4),
+                    new EnvelopeReads.Range("room-gone", 0, 5)), 3);
+            assertEquals(1, CountingSockets.roundTrips());
+            assertEquals(List.of(3L, 4L), read.get("room-a").stream().map(Envelope::getSeq).toList());
+            assertEquals(List.of(10L, 11L, 12L), read.get("room-b").stream().map(Envelope::getSeq).toList(),
+                    "at most 3 a room, the oldest first");
+            assertEquals(Set.of("room-a", "room-b"), read.keySet());
+            Envelope third = read.get("room-a").get(0);
+            assertEquals("alice", third.getSenderId());
+            assertEquals(2, third.getChainIndex());
+            assertArrayEquals(appends.get(4).fields().ciphertext(), third.getCiphertext());
+            assertArrayEquals(appends.get(4).fields().signature(), third.getSignature());
+            assertNull(third.getCheckpoint(), "no checkpoint at chain index 2");
         }
     }
 

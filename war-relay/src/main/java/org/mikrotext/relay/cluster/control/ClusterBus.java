@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -172,9 +173,7 @@ public class ClusterBus {
         while (!stopped) {
             PGNotification[] notifications = pg.getNotifications(WAIT_MILLIS);
             if (notifications != null) {
-                for (PGNotification notification : notifications) {
-                    hear(notification.getParameter());
-                }
+                hear(notifications);
             }
             if (System.nanoTime() - lastCheck >= CHECK_EVERY_NANOS) {
                 if (!connection.isValid(WAIT_MILLIS / 1000)) {
@@ -194,18 +193,20 @@ public class ClusterBus {
         }
     }
 
-    private void hear(String payload) {
-        ClusterNews.Heard heard = ClusterNews.Heard.of(payload);
-        if (heard.instance() == null || heard.instance().equals(instance)) {
-            return;
-        }
-        for (ClusterNews news : heard.news()) {
-            try {
-                channels.elsewhere(news);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "News from another relay instance could not be handled: {0}",
-                        e.getClass().getName());
+    /**
+     * Hands what the other instances told, in order, to {@link RoomChannels}, all the notifications that arrived
+     * together at once: their stored envelopes are then read in one statement.
+     */
+    private void hear(PGNotification[] notifications) {
+        List<ClusterNews> told = new ArrayList<>();
+        for (PGNotification notification : notifications) {
+            ClusterNews.Heard heard = ClusterNews.Heard.of(notification.getParameter());
+            if (heard.instance() != null && !heard.instance().equals(instance)) {
+                told.addAll(heard.news());
             }
+        }
+        if (!told.isEmpty()) {
+            channels.elsewhere(told);
         }
     }
 

@@ -11,9 +11,14 @@ import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.inject.Inject;
 import jakarta.json.JsonValue;
+import jakarta.persistence.PersistenceException;
 import java.time.Duration;
 import java.time.Instant;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,18 +29,22 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.sql.DataSource;
 import org.mikrotext.relay.cluster.control.ClusterBus;
 import org.mikrotext.relay.cluster.control.ClusterNews;
 import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.protocol.Base64Url;
 import org.mikrotext.relay.room.control.RoomJson;
 import org.mikrotext.store.boundary.RoomEndings;
+import org.mikrotext.store.boundary.Migrations;
 import org.mikrotext.store.boundary.RoomStore;
+import org.mikrotext.store.control.EnvelopeReads;
 import org.mikrotext.store.entity.Envelope;
 import org.mikrotext.store.entity.Room;
 import org.mikrotext.relay.json.JsonIO;
@@ -78,6 +87,9 @@ public class RoomChannels {
     @Resource
     ManagedThreadFactory threads;
 
+    @Resource(lookup = Migrations.DATA_SOURCE)
+    DataSource dataSource;
+
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
     private CatchUpPool catchUps;
     /**
@@ -111,7 +123,10 @@ public class RoomChannels {
         final ReentrantLock lock = new ReentrantLock();
         final Set<Outbox> members = ConcurrentHashMap.newKeySet();
         final Set<String> removed = ConcurrentHashMap.newKeySet();
-        long published;
+        /** Sockets of the room catching up here ({@link #attach}), not yet live. */
+        final AtomicInteger catchingUp = new AtomicInteger();
+        /** Written under the lock; read without it only to choose what to read from the database. */
+        volatile long published;
         int rotatedTo;
         Map<String, byte[]> rotationWraps = Map.of();
         volatile long participantsVersion;
@@ -234,6 +249,46 @@ public class RoomChannels {
         }
     }
 
+    /**
+     * Hands out, for each room with live sockets here, the envelopes other instances stored after the last one handed
+     * out, up to the room's {@code seq} in {@code upTo}: all rooms read in one statement, then each handed out under
+     * its lock as {@link #handOutStored(Channel, String, long)} does (what was handed out meanwhile is skipped, and
+     * what one statement's page left is read on).
+     */
+    public void handOutStored(Map<String, Long> upTo) {
+        List<EnvelopeReads.Range> ranges = new ArrayList<>();
+        upTo.forEach((roomId, seq) -> {
+            Channel channel = channels.get(roomId);
+            if (channel != null && !channel.members.isEmpty() && channel.published < seq) {
+                ranges.add(new EnvelopeReads.Range(roomId, channel.published, seq));
+            }
+        });
+        if (ranges.isEmpty()) {
+            return;
+        }
+        Map<String, List<Envelope>> stored = storedBetween(ranges);
+        for (EnvelopeReads.Range range : ranges) {
+            ifOpen(range.roomId(), channel -> {
+                for (Envelope envelope : stored.getOrDefault(range.roomId(), List.of())) {
+                    if (envelope.getSeq() > channel.published) {
+                        keyBefore(channel, range.roomId(), envelope.getKeyVersion());
+                        channel.published = envelope.getSeq();
+                        handOut(channel, envelope.getSeq(), EnvelopeJson.frame(envelope));
+                    }
+                }
+                handOutStored(channel, range.roomId(), range.upTo());
+            });
+        }
+    }
+
+    private Map<String, List<Envelope>> storedBetween(List<EnvelopeReads.Range> ranges) {
+        try (Connection connection = dataSource.getConnection()) {
+            return EnvelopeReads.between(connection, ranges, PAGE);
+        } catch (SQLException e) {
+            throw new PersistenceException("Reading envelopes stored by other instances failed", e);
+        }
+    }
+
     /** Announces a key version another instance rotated to (as stored), before an envelope of it; under the lock. */
     private void keyBefore(Channel channel, String roomId, int keyVersion) {
         if (keyVersion > Math.max(1, channel.rotatedTo)) {
@@ -334,6 +389,16 @@ public class RoomChannels {
     public void attach(String roomId, Outbox outbox, long after, Ready ready) throws InterruptedException {
         boolean opens = !channels.containsKey(roomId);
         Channel channel = channel(roomId);
+        channel.catchingUp.incrementAndGet(); // before any read: news of envelopes stored elsewhere is then kept
+        try {
+            catchUp(channel, roomId, outbox, after, ready, opens);
+        } finally {
+            channel.catchingUp.decrementAndGet();
+        }
+    }
+
+    private void catchUp(Channel channel, String roomId, Outbox outbox, long after, Ready ready, boolean opens)
+            throws InterruptedException {
         if (opens && store.room(roomId, Instant.now().getEpochSecond()).isEmpty()) {
             ended(List.of(roomId)); // with any socket that went live in the channel meanwhile
             outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
@@ -512,10 +577,53 @@ public class RoomChannels {
      * wraps of the new version, the room gone), so a notification another database user forges can make this
      * instance read, but never close a socket, skip an envelope or announce a key that does not exist.
      */
-    public void elsewhere(ClusterNews news) {
+    public void elsewhere(List<ClusterNews> told) {
+        Map<String, Long> stored = new LinkedHashMap<>();
+        for (ClusterNews news : told) {
+            if (news.kind() == ClusterNews.Kind.STORED) {
+                stored.merge(news.roomId(), news.seq(), Math::max);
+            } else {
+                storedElsewhere(stored);
+                stored.clear();
+                try {
+                    elsewhere(news);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "News from another relay instance could not be handled: {0}",
+                            e.getClass().getName());
+                }
+            }
+        }
+        storedElsewhere(stored);
+    }
+
+    /**
+     * Envelopes other instances stored, up to each room's {@code seq}: read for all rooms with live sockets here at
+     * once; for a room whose sockets are all still catching up, its newest {@code seq} is noted.
+     */
+    private void storedElsewhere(Map<String, Long> upTo) {
+        if (upTo.isEmpty()) {
+            return;
+        }
+        try {
+            upTo.forEach((roomId, seq) -> {
+                Channel channel = channels.get(roomId);
+                if (channel != null && channel.members.isEmpty() && channel.catchingUp.get() > 0) {
+                    ifOpen(roomId, locked -> storedElsewhere(locked, roomId, seq));
+                }
+            });
+            handOutStored(upTo);
+        } catch (RuntimeException e) {
+            // The next envelope of the room here, or the catch-up within a minute, hands them out.
+            LOG.log(Level.WARNING, "Envelopes stored by another relay instance could not be handed out: {0}",
+                    e.getClass().getName());
+        }
+    }
+
+    /** One piece of news; see {@link #elsewhere(List)}. */
+    private void elsewhere(ClusterNews news) {
         String roomId = news.roomId();
         switch (news.kind()) {
-            case STORED -> ifOpen(roomId, channel -> storedElsewhere(channel, roomId, news.seq()));
+            case STORED -> storedElsewhere(Map.of(roomId, news.seq()));
             case PARTICIPANTS -> pushParticipants(roomId);
             case REMOVED -> {
                 if (store.members(roomId).departed().stream().anyMatch(p -> p.getId().equals(news.argument()))) {
@@ -534,6 +642,10 @@ public class RoomChannels {
     /** Under the room's lock, hands out what another instance stored, or notes it for the sockets catching up. */
     private void storedElsewhere(Channel channel, String roomId, long upTo) {
         if (channel.members.isEmpty()) {
+            if (channel.catchingUp.get() == 0) {
+                // Nobody here needs it: a socket that starts catching up from now on reads it from the database.
+                return;
+            }
             // A socket still catching up sees the room's newest seq and reads again before it goes live.
             store.room(roomId, Instant.now().getEpochSecond())
                     .ifPresent(room -> channel.published = Math.max(channel.published, room.getLastSeq()));

@@ -123,6 +123,25 @@ class ClusterIT {
                         "the next envelope is not skipped");
             }
         }
+
+        // A participant who claims to have read beyond the room's last seq, as the room's only socket on B, does not
+        // move B's position in the room past what exists: the envelopes that follow, from either instance, still
+        // reach the next socket there.
+        Thread.sleep(1_000); // Carol's socket on B has gone
+        long last = 2L * PER_SENDER + 1;
+        try (Socket ahead = bobOnB.connect(Long.MAX_VALUE)) {
+            ahead.next("ready");
+            ahead.next("participants");
+            try (Socket carolAgain = carolOnB.connect(last)) {
+                carolAgain.next("ready");
+                carolAgain.next("participants");
+                assertEquals(201, alice.post(alice.nextEnvelope().build()).status());
+                assertEquals(201, bobOnB.post(bobOnB.nextEnvelope().build()).status());
+                List<Long> seqs = carolAgain.collect(f -> "envelope".equals(f.getString("type", "")), 2, 30).stream()
+                        .map(f -> f.getJsonNumber("seq").longValue()).toList();
+                assertEquals(List.of(last + 1, last + 2), seqs, "stored on A and on B after a socket claimed more");
+            }
+        }
     }
 
     @Test

@@ -336,7 +336,8 @@ public class EnvelopeLog {
         try {
             channels.handOutStored(before);
         } catch (RuntimeException e) {
-            LOG.log(Level.FINE, "Reading what other instances stored failed; publishing reads room by room", e);
+            LOG.log(Level.FINE, "Handing out what other instances stored failed ({0}); publishing reads room by room",
+                    e.getClass().getName());
         }
     }
 

@@ -250,34 +250,53 @@ public class RoomChannels {
     }
 
     /**
-     * Hands out, for each room with live sockets here, the envelopes other instances stored after the last one handed
-     * out, up to the room's {@code seq} in {@code upTo}: all rooms read in one statement, then each handed out under
-     * its lock as {@link #handOutStored(Channel, String, long)} does (what was handed out meanwhile is skipped, and
-     * what one statement's page left is read on).
+     * Hands out, for each room with sockets here (live, or catching up), the envelopes other instances stored after
+     * the last one handed out, up to the room's {@code seq} in {@code upTo}: all rooms read in one statement, then
+     * each handed out under its lock as {@link #handOutStored(Channel, String, long)} does (what was handed out
+     * meanwhile is skipped, and what one statement's page left is read on). Whoever is live then gets them; with
+     * nobody live, the channel's position still advances, so that a socket catching up reads again before it goes
+     * live. If the one statement fails, each room is read on its own.
      */
     public void handOutStored(Map<String, Long> upTo) {
         List<EnvelopeReads.Range> ranges = new ArrayList<>();
         upTo.forEach((roomId, seq) -> {
             Channel channel = channels.get(roomId);
-            if (channel != null && !channel.members.isEmpty() && channel.published < seq) {
+            if (channel != null && (!channel.members.isEmpty() || channel.catchingUp.get() > 0)
+                    && channel.published < seq) {
                 ranges.add(new EnvelopeReads.Range(roomId, channel.published, seq));
             }
         });
         if (ranges.isEmpty()) {
             return;
         }
-        Map<String, List<Envelope>> stored = storedBetween(ranges);
+        Map<String, List<Envelope>> stored;
+        try {
+            stored = storedBetween(ranges);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Reading envelopes stored by other instances failed ({0}); reading room by room",
+                    e.getClass().getName());
+            stored = Map.of();
+        }
+        RuntimeException failure = null;
         for (EnvelopeReads.Range range : ranges) {
-            ifOpen(range.roomId(), channel -> {
-                for (Envelope envelope : stored.getOrDefault(range.roomId(), List.of())) {
-                    if (envelope.getSeq() > channel.published) {
-                        keyBefore(channel, range.roomId(), envelope.getKeyVersion());
-                        channel.published = envelope.getSeq();
-                        handOut(channel, envelope.getSeq(), EnvelopeJson.frame(envelope));
+            List<Envelope> read = stored.getOrDefault(range.roomId(), List.of());
+            try {
+                ifOpen(range.roomId(), channel -> {
+                    for (Envelope envelope : read) {
+                        if (envelope.getSeq() > channel.published) {
+                            keyBefore(channel, range.roomId(), envelope.getKeyVersion());
+                            channel.published = envelope.getSeq();
+                            handOut(channel, envelope.getSeq(), EnvelopeJson.frame(envelope));
+                        }
                     }
-                }
-                handOutStored(channel, range.roomId(), range.upTo());
-            });
+                    handOutStored(channel, range.roomId(), range.upTo());
+                });
+            } catch (RuntimeException e) {
+                failure = e; // the other rooms still get theirs
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
@@ -376,7 +395,10 @@ public class RoomChannels {
      *
      * <p>What the {@code ready} read saves two reads here. Nothing was stored beyond its {@code lastSeq} then, so with
      * {@code after} at or beyond it the first read is skipped (what was stored since has been published, and the check
-     * under the lock finds it). And unless the participant list changed since the {@code ready} read it (the channel's
+     * under the lock finds it); not with rooms shared between instances, where what another instance stored after the
+     * {@code ready} read and before this catch-up began is known only to the database. An {@code after} beyond the
+     * room's {@code lastSeq} counts as that {@code lastSeq}: a client cannot have seen envelopes that did not exist,
+     * and with rooms shared its position becomes the channel's while it is the room's only socket here. And unless the participant list changed since the {@code ready} read it (the channel's
      * {@link #participantsVersion}, compared under the lock, which a change also takes), the {@code participants}
      * frame that follows going live is the {@code ready}'s list; otherwise it is read again, after going live, so that
      * a later change reaches the socket as a frame of its own.
@@ -404,9 +426,9 @@ public class RoomChannels {
             outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
             return;
         }
-        long cursor = after;
+        long cursor = Math.min(after, ready.lastSeq());
         int known = ready.keyVersion();
-        long storedUpTo = ready.lastSeq();
+        long storedUpTo = shared ? Long.MAX_VALUE : ready.lastSeq();
         boolean listCurrent = false;
         for (int pass = 0; ; pass++) {
             if (pass == MAX_CATCH_UP_PASSES) {
@@ -596,21 +618,12 @@ public class RoomChannels {
         storedElsewhere(stored);
     }
 
-    /**
-     * Envelopes other instances stored, up to each room's {@code seq}: read for all rooms with live sockets here at
-     * once; for a room whose sockets are all still catching up, its newest {@code seq} is noted.
-     */
+    /** Envelopes other instances stored, up to each room's {@code seq}: {@link #handOutStored(Map)}. */
     private void storedElsewhere(Map<String, Long> upTo) {
         if (upTo.isEmpty()) {
             return;
         }
         try {
-            upTo.forEach((roomId, seq) -> {
-                Channel channel = channels.get(roomId);
-                if (channel != null && channel.members.isEmpty() && channel.catchingUp.get() > 0) {
-                    ifOpen(roomId, locked -> storedElsewhere(locked, roomId, seq));
-                }
-            });
             handOutStored(upTo);
         } catch (RuntimeException e) {
             // The next envelope of the room here, or the catch-up within a minute, hands them out.
@@ -636,21 +649,6 @@ public class RoomChannels {
                     closeEnded(List.of(roomId));
                 }
             }
-        }
-    }
-
-    /** Under the room's lock, hands out what another instance stored, or notes it for the sockets catching up. */
-    private void storedElsewhere(Channel channel, String roomId, long upTo) {
-        if (channel.members.isEmpty()) {
-            if (channel.catchingUp.get() == 0) {
-                // Nobody here needs it: a socket that starts catching up from now on reads it from the database.
-                return;
-            }
-            // A socket still catching up sees the room's newest seq and reads again before it goes live.
-            store.room(roomId, Instant.now().getEpochSecond())
-                    .ifPresent(room -> channel.published = Math.max(channel.published, room.getLastSeq()));
-        } else {
-            handOutStored(channel, roomId, upTo);
         }
     }
 

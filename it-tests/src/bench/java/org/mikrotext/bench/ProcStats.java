@@ -195,7 +195,7 @@ final class ProcStats {
 
     /** Samples CPU counters at the start of an interval; {@link #end()} gives the use since. */
     static final class CpuMeter {
-        private final long[] serverPids;
+        private final List<Long> serverPids;
         private final int pgPort;
         private final long self = ProcessHandle.current().pid();
         private long t0;
@@ -211,26 +211,18 @@ final class ProcStats {
 
         /** With several relay processes, counted together as the relay. */
         CpuMeter(long[] serverPids, int pgPort) {
-            this.serverPids = serverPids.clone();
+            this.serverPids = java.util.Arrays.stream(serverPids).boxed().toList();
             this.pgPort = pgPort;
         }
 
         CpuMeter start() {
             dbPids = family(postmaster(pgPort));
             t0 = System.nanoTime();
-            server0 = servers();
+            server0 = sum(serverPids);
             self0 = cpuTicks(self);
             db0 = sum(dbPids);
             machine0 = machineTicks();
             return this;
-        }
-
-        private long servers() {
-            long ticks = 0;
-            for (long pid : serverPids) {
-                ticks += pid < 0 ? 0 : cpuTicks(pid);
-            }
-            return ticks;
         }
 
         CpuUse end() {
@@ -239,7 +231,7 @@ final class ProcStats {
             List<Long> now = family(postmaster(pgPort));
             long db1 = sum(now);
             long[] machine1 = machineTicks();
-            double server = (servers() - server0) / HZ / seconds;
+            double server = (sum(serverPids) - server0) / HZ / seconds;
             double self1 = (cpuTicks(self) - self0) / HZ / seconds;
             double db = Math.max(0, db1 - db0) / HZ / seconds;
             int cores = Runtime.getRuntime().availableProcessors();

@@ -16,11 +16,10 @@ import org.mikrotext.store.entity.Envelope;
 /**
  * A group commit on PostgreSQL in two round trips: one that begins the transaction, plans index scans, locks the rooms
  * and reads the senders; and one that inserts the envelopes, advances the rooms, trims them, notifies the other relay
- * instances ({@link Notices}) and commits. Each round
- * trip is one statement text of several statements, which the PostgreSQL driver sends together and PostgreSQL
- * answers together; their lists travel as arrays, so that each text is the same for every batch and stays prepared
- * on the server. After the second round trip the driver knows that the transaction has ended, and the caller's
- * {@link Connection#commit()} sends nothing.
+ * instances ({@link Notices}) and commits. Each round trip is one statement text of several statements, which the
+ * PostgreSQL driver sends together and PostgreSQL answers together; their lists travel as arrays, so that each text is
+ * the same for every batch and stays prepared on the server. After the second round trip the driver knows that the
+ * transaction has ended, and the caller's {@link Connection#commit()} sends nothing.
  *
  * <p>Every round trip wakes the database's backend and then the writer thread; on a busy machine each wake-up may wait
  * for a core, and the writer's commit cycle is what every envelope of the next batch waits for (docs/performance.md,

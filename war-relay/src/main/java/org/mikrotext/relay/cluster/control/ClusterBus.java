@@ -30,10 +30,10 @@ import org.postgresql.PGNotification;
  * Several relay instances behind one load balancer, sharing one PostgreSQL database
  * ({@code mikrotext.cluster.enabled}): each tells the others what changed in a room with PostgreSQL's
  * {@code NOTIFY} (stored envelopes within the group commit that stores them, {@link #notices()}; the rarer changes
- * after they commit, {@link #tell}), and listens on one connection of its own for what they tell. What it hears it hands to
- * {@link RoomChannels}, which reads from the database what its own sockets need (the envelopes after the last it
- * handed out, the participant list, the new key's wraps) and closes the sockets of a removed participant or an ended
- * room. A notification carries ids and numbers only. After each (re)connection of its listening connection an
+ * after they commit, {@link #tell}), and listens on one connection of its own for what they tell. What it hears it
+ * hands to {@link RoomChannels}, which reads from the database what its own sockets need (the envelopes after the
+ * last it handed out, the participant list, the new key's wraps) and closes the sockets of a removed participant or
+ * an ended room. A notification carries ids and numbers only. After each (re)connection of its listening connection an
  * instance catches every room it has sockets in up from the database, so news missed meanwhile is not lost.
  * Off (the default), nothing is sent or heard and the relay works alone, as before.
  */

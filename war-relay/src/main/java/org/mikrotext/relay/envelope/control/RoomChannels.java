@@ -12,10 +12,10 @@ import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.inject.Inject;
 import jakarta.json.JsonValue;
 import jakarta.persistence.PersistenceException;
-import java.time.Duration;
-import java.time.Instant;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -239,14 +239,19 @@ public class RoomChannels {
                 if (envelope.getSeq() > upTo) {
                     return;
                 }
-                keyBefore(channel, roomId, envelope.getKeyVersion());
-                channel.published = envelope.getSeq();
-                handOut(channel, envelope.getSeq(), EnvelopeJson.frame(envelope));
+                handOutRead(channel, roomId, envelope);
             }
             if (page.size() < PAGE) {
                 return;
             }
         }
+    }
+
+    /** Hands out an envelope read from the database, its key version announced first; under the room's lock. */
+    private void handOutRead(Channel channel, String roomId, Envelope envelope) {
+        keyBefore(channel, roomId, envelope.getKeyVersion());
+        channel.published = envelope.getSeq();
+        handOut(channel, envelope.getSeq(), EnvelopeJson.frame(envelope));
     }
 
     /**
@@ -284,9 +289,7 @@ public class RoomChannels {
                 ifOpen(range.roomId(), channel -> {
                     for (Envelope envelope : read) {
                         if (envelope.getSeq() > channel.published) {
-                            keyBefore(channel, range.roomId(), envelope.getKeyVersion());
-                            channel.published = envelope.getSeq();
-                            handOut(channel, envelope.getSeq(), EnvelopeJson.frame(envelope));
+                            handOutRead(channel, range.roomId(), envelope);
                         }
                     }
                     handOutStored(channel, range.roomId(), range.upTo());
@@ -398,10 +401,11 @@ public class RoomChannels {
      * under the lock finds it); not with rooms shared between instances, where what another instance stored after the
      * {@code ready} read and before this catch-up began is known only to the database. An {@code after} beyond the
      * room's {@code lastSeq} counts as that {@code lastSeq}: a client cannot have seen envelopes that did not exist,
-     * and with rooms shared its position becomes the channel's while it is the room's only socket here. And unless the participant list changed since the {@code ready} read it (the channel's
-     * {@link #participantsVersion}, compared under the lock, which a change also takes), the {@code participants}
-     * frame that follows going live is the {@code ready}'s list; otherwise it is read again, after going live, so that
-     * a later change reaches the socket as a frame of its own.
+     * and with rooms shared its position becomes the channel's while it is the room's only socket here. And unless the
+     * participant list changed since the {@code ready} read it (the channel's {@link #participantsVersion}, compared
+     * under the lock, which a change also takes), the {@code participants} frame that follows going live is the
+     * {@code ready}'s list; otherwise it is read again, after going live, so that a later change reaches the socket as
+     * a frame of its own.
      *
      * <p>A room may end between a socket's {@code hello} and its catch-up (which can wait for a thread); then
      * {@link #ended} has no channel to close yet. So the socket that opens a room's channel checks, after opening it,
@@ -518,7 +522,9 @@ public class RoomChannels {
         pushParticipants(roomId, () -> participantsFrame(roomId));
     }
 
-    /** Counts a change of the room's list and sends {@code list} (read only if a socket is live here) to its sockets. */
+    /**
+     * Counts a change of the room's list and sends {@code list} (read only if a socket is live here) to its sockets.
+     */
     private void pushParticipants(String roomId, Supplier<String> list) {
         Channel channel = channels.get(roomId);
         if (channel == null) {
@@ -632,11 +638,10 @@ public class RoomChannels {
         }
     }
 
-    /** One piece of news; see {@link #elsewhere(List)}. */
+    /** One piece of news other than stored envelopes; see {@link #elsewhere(List)}. */
     private void elsewhere(ClusterNews news) {
         String roomId = news.roomId();
         switch (news.kind()) {
-            case STORED -> storedElsewhere(Map.of(roomId, news.seq()));
             case PARTICIPANTS -> pushParticipants(roomId);
             case REMOVED -> {
                 if (store.members(roomId).departed().stream().anyMatch(p -> p.getId().equals(news.argument()))) {

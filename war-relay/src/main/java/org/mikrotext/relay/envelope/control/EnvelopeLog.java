@@ -116,19 +116,39 @@ public class EnvelopeLog {
      */
     public CompletableFuture<Envelope> append(String roomId, String senderId, SignedEnvelope envelope) {
         Pending pending = new Pending(new Append(roomId, senderId, envelope));
-        ArrayDeque<Pending> queue = waiting[Math.floorMod(roomId.hashCode(), WRITERS)];
+        ArrayDeque<Pending> queue = waitingFor(roomId);
         synchronized (queue) {
-            if (stopped) {
-                throw busy("The relay is shutting down");
-            }
-            if (queue.size() >= MAX_WAITING / WRITERS) {
-                throw busy("The relay is storing too many envelopes at once");
-            }
+            refuseIfBusy(queue.size(), stopped);
             queue.add(pending);
             queue.notifyAll();
         }
         startIfNeeded();
         return pending.outcome;
+    }
+
+    /**
+     * Refuses (503 {@code relay-busy}) an envelope for {@code roomId} that its writer could not take now, before any
+     * work is spent on it: a relay too far behind to store more sheds new envelopes for the cost of this check, not
+     * of a signature verification each. {@link #append} checks again.
+     */
+    public void admit(String roomId) {
+        ArrayDeque<Pending> queue = waitingFor(roomId);
+        synchronized (queue) {
+            refuseIfBusy(queue.size(), stopped);
+        }
+    }
+
+    static void refuseIfBusy(int waitingForWriter, boolean stopping) {
+        if (stopping) {
+            throw busy("The relay is shutting down");
+        }
+        if (waitingForWriter >= MAX_WAITING / WRITERS) {
+            throw busy("The relay is storing too many envelopes at once");
+        }
+    }
+
+    private ArrayDeque<Pending> waitingFor(String roomId) {
+        return waiting[Math.floorMod(roomId.hashCode(), WRITERS)];
     }
 
     @PreDestroy

@@ -19,9 +19,9 @@ import org.mikrotext.store.entity.Participant;
 import org.mikrotext.store.entity.SignedEnvelope;
 
 /**
- * Accepts envelopes: rate, size and fields first, then the signature against the sender's registered key, on the
- * caller's thread; then {@link EnvelopeLog} assigns the next {@code seq} by group commit, and only after the commit is
- * the envelope pushed to the room's sockets and acknowledged.
+ * Accepts envelopes: rate, whether the relay can store more now, size and fields first, then the signature against the
+ * sender's registered key, on the caller's thread; then {@link EnvelopeLog} assigns the next {@code seq} by group
+ * commit, and only after the commit is the envelope pushed to the room's sockets and acknowledged.
  */
 @ApplicationScoped
 public class Envelopes {
@@ -42,12 +42,13 @@ public class Envelopes {
     EnvelopeLog log;
 
     /**
-     * Checks one envelope from {@code sender} (rate, fields, and the signature against the sender's registered key)
-     * and queues it for storage; the future completes with the stored envelope once it is committed and handed to
-     * the room's sockets, or fails with the refusal.
+     * Checks one envelope from {@code sender} (its rate, whether the relay can take it now, its fields, and the
+     * signature against the sender's registered key) and queues it for storage; the future completes with the stored
+     * envelope once it is committed and handed to the room's sockets, or fails with the refusal.
      */
     public CompletableFuture<Envelope> accept(Sender sender, JsonObject fields) {
         rates.take(RateLimiter.Kind.SEND, sender.participantId());
+        log.admit(sender.roomId());
         SignedEnvelope envelope = EnvelopeJson.read(fields, limits.maxCiphertextBytes());
         if (envelope.chainIndex() % CHECKPOINT_INTERVAL == 0 && envelope.checkpoint() == null) {
             throw Problem.badRequest("An envelope at a chain index divisible by 16 must carry a checkpoint");

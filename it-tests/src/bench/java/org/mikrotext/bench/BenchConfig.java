@@ -18,7 +18,7 @@ record BenchConfig(
         int warmupSeconds, int fanoutSeconds, int slowSeconds, int kneeSeconds, List<Double> kneeRates,
         double kneeP99LimitMs, int kneeRetries,
         int deliveriesRooms, int deliveriesParticipantsPerRoom, List<Double> deliveriesRates,
-        List<Double> sharedRates,
+        List<Double> sharedRates, double capacityRate, int capacitySeconds,
         int drainSeconds, int stalledReceiveBuffer,
         int connectionsTarget, int connectionsSteps, int connectionsPerRoom, int connectionsSocketsPerParticipant,
         int connectionsInFlight, String handshake,
@@ -47,7 +47,7 @@ record BenchConfig(
             }
         }
         Set<String> scenarios = new LinkedHashSet<>(Arrays.asList(prop("bench.scenarios",
-                "fanout,slowConsumer,knee,deliveries,connections").split("\\s*,\\s*")));
+                "fanout,slowConsumer,knee,deliveries,capacity,connections").split("\\s*,\\s*")));
         if (scenarios.contains("shared")) {
             // Two relays share the rooms; every relay of the run has the setting, so that one alone is the baseline.
             relay.putIfAbsent("MIKROTEXT_CLUSTER_ENABLED", "true");
@@ -69,6 +69,7 @@ record BenchConfig(
                 intProp("bench.deliveries.rooms", 50), intProp("bench.deliveries.participantsPerRoom", 11),
                 rates(prop("bench.deliveries.rates", "1000,2000,3000,3500,4000,4500,5000,6000")),
                 rates(prop("bench.shared.rates", "500,1000,1500,2000,2500")),
+                Double.parseDouble(prop("bench.capacity.rate", "8000")), intProp("bench.capacity.seconds", 20),
                 intProp("bench.drain.seconds", 10),
                 intProp("bench.slow.receiveBuffer", 4096),
                 intProp("bench.connections.target", 20000), intProp("bench.connections.steps", 5),

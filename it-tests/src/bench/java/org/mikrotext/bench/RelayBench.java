@@ -126,14 +126,14 @@ class RelayBench {
             if (cfg.runs("fanout") || cfg.runs("slowConsumer") || cfg.runs("knee")) {
                 loadScenarios(report);
             }
-            if (cfg.runs("deliveries")) {
+            if (cfg.runs("deliveries") || cfg.runs("capacity")) {
                 deliveriesScenario(report);
             }
             if (cfg.runs("shared")) {
                 sharedScenario(report);
             }
             if (cfg.runs("fanout") || cfg.runs("slowConsumer") || cfg.runs("knee") || cfg.runs("deliveries")
-                    || cfg.runs("shared")) {
+                    || cfg.runs("capacity") || cfg.runs("shared")) {
                 report.pgTables = pgTableStats(db);
             }
             if (cfg.runs("connections")) {
@@ -275,6 +275,8 @@ class RelayBench {
      * The knee again in wider rooms ({@code bench.deliveries.*}, 50 rooms of 11 by default): in rooms of n every
      * envelope makes n - 1 deliveries, so this search measures how many deliveries per second the relay makes, which
      * rooms of 5 cannot show. Its own participants, sockets and a short warm-up at the first rate (not reported).
+     * Then, with {@code capacity}, one step far past any knee ({@code bench.capacity.rate}): what the relay accepts
+     * and delivers per second when latency is no limit, and how it refuses what it cannot store.
      */
     private void deliveriesScenario(Report report) throws Exception {
         int n = cfg.deliveriesRooms() * cfg.deliveriesParticipantsPerRoom();
@@ -294,7 +296,14 @@ class RelayBench {
         double first = cfg.deliveriesRates().get(0);
         LoadPhase warm = runPhase("wide warm-up", first, Math.max(10, cfg.warmupSeconds() / 2), members, false);
         say("wide warm-up: " + describe(warm));
-        searchKnee(report.deliveries, "wide ", cfg.deliveriesRates(), members);
+        if (cfg.runs("deliveries")) {
+            searchKnee(report.deliveries, "wide ", cfg.deliveriesRates(), members);
+        }
+        if (cfg.runs("capacity")) {
+            report.capacity = runUndisturbed("wide capacity " + (int) cfg.capacityRate() + "/s", cfg.capacityRate(),
+                    cfg.capacitySeconds(), members);
+            say("capacity: " + describe(report.capacity));
+        }
         closeAll(members);
     }
 

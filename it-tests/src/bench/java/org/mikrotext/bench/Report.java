@@ -28,6 +28,8 @@ final class Report {
     /** The {@code shared} scenario: the knee's search with every socket on one relay, then split between two. */
     final Knee sharedOne = new Knee("one-relay knee");
     final Knee sharedTwo = new Knee("two-relay knee");
+    /** One step far past any knee, in the wide rooms: what the relay accepts and delivers when latency is no limit. */
+    LoadPhase capacity;
     LoadPhase profiled;
     LoadPhase profiledFanout;
     final Map<String, Object> heapAfterGc = new LinkedHashMap<>();
@@ -182,6 +184,17 @@ final class Report {
                 + "envelope, so rooms of 5 (the knee above) cannot show 50,000 deliveries/s below 12,500 envelopes/s");
         root.add("deliveries", wide);
         root.add("deliveriesSteps", phasesJson(deliveries.steps));
+        if (capacity != null) {
+            root.add("capacity", Json.createObjectBuilder(phasesJson(List.of(capacity)).build().getJsonObject(0))
+                    .add("rooms", capacity.rooms).add("participantsPerRoom", capacity.participantsPerRoom)
+                    .add("why", "one step offered far more than the knee: how many envelopes per second the "
+                            + "senders had acknowledged, and how many deliveries the receivers had, within the step, "
+                            + "when latency is no limit. Its latency is how long envelopes waited anywhere: in the "
+                            + "relay, in the kernel's socket buffers, and for the load generator's own threads on a "
+                            + "shared machine. The relay's own counts (serverAcceptedPerSec, "
+                            + "serverDeliveredPerSecInclEcho) are what it stored and handed to sockets; it refuses "
+                            + "(503 relay-busy, in errorKinds) once 20,000 envelopes wait to be stored"));
+        }
         if (!sharedOne.steps.isEmpty() || !sharedTwo.steps.isEmpty()) {
             root.add("shared", Json.createObjectBuilder()
                     .add("why", "two relay instances on one database, sharing rooms (mikrotext.cluster.enabled): the "
@@ -213,6 +226,7 @@ final class Report {
                 .add("deliveriesRooms", cfg.deliveriesRooms())
                 .add("deliveriesParticipantsPerRoom", cfg.deliveriesParticipantsPerRoom())
                 .add("deliveriesRates", toJson(cfg.deliveriesRates()))
+                .add("capacityRate", cfg.capacityRate()).add("capacitySeconds", cfg.capacitySeconds())
                 .add("drainSeconds", cfg.drainSeconds()).add("stalledReceiveBuffer", cfg.stalledReceiveBuffer())
                 .add("connectionsTarget", cfg.connectionsTarget()).add("connectionsSteps", cfg.connectionsSteps())
                 .add("jfr", cfg.jfr()));
@@ -386,6 +400,13 @@ final class Report {
             double without = fanout.latency(0, 1).p99();
             b.add("stalledClientP99Ratio", target(without == 0 ? 0 : slow.latency(0, 1).p99() / without, 2, false));
         }
+        if (capacity != null) {
+            b.add("atCapacity", Json.createObjectBuilder()
+                    .add("acceptedPerSec", target(capacity.acceptedPerSec(), 5000, true))
+                    .add("deliveredPerSec", target(capacity.deliveredPerSec(), 50000, true))
+                    .add("p99Ms", capacity.latency().p99())
+                    .add("note", "at any latency, unlike the two above (read at the knee)"));
+        }
         LoadPhase half = halfLoadStep();
         if (half == null) {
             b.add("p99AtHalfTargetLoad", "needs 2,500 envelopes/s accepted with p99 <= 20 ms; no knee step at "
@@ -501,6 +522,9 @@ final class Report {
         }
         rows.addAll(knee.steps);
         rows.addAll(deliveries.steps);
+        if (capacity != null) {
+            rows.add(capacity);
+        }
         rows.addAll(sharedOne.steps);
         rows.addAll(sharedTwo.steps);
         for (LoadPhase p : rows) {
@@ -582,6 +606,13 @@ final class Report {
             t.append(String.format("  %-24s %10.0f / 50,000  = %.3f (rooms of %d)%n",
                     wide == deliveries ? "delivered/s, wide knee" : "delivered/s at the knee", delivered,
                     delivered / 50000, wide.participantsPerRoom()));
+        }
+        if (capacity != null) {
+            t.append(String.format("  accepted/s at capacity   %10.0f / 5,000   = %.3f (at any latency: p99 %.0f ms, "
+                            + "%d refused)%n", capacity.acceptedPerSec(), capacity.acceptedPerSec() / 5000,
+                    capacity.latency().p99(), capacity.errorCount()));
+            t.append(String.format("  delivered/s at capacity  %10.0f / 50,000  = %.3f (rooms of %d)%n",
+                    capacity.deliveredPerSec(), capacity.deliveredPerSec() / 50000, capacity.participantsPerRoom));
         }
         if (connections != null) {
             double heap = ((Number) connections.get("heapBytesPerSocket")).doubleValue();

@@ -96,8 +96,12 @@ final class LoadPhase {
     final AtomicLong rejectedReaders = new AtomicLong();
     volatile boolean finished;
     ProcStats.CpuUse cpu;
+    /** The relay's envelopes handed out and frames delivered from just before the window to after the drain. */
     double serverAccepted = -1;
     double serverDelivered = -1;
+    /** The same counts from just before the window to its end. */
+    double serverAcceptedInWindow = -1;
+    double serverDeliveredInWindow = -1;
     /** The relay's write system calls over the same window as its metrics (sockets, database, log), or -1. */
     double relayWriteCalls = -1;
     /** The relay's group commits between the metrics read before and after the phase, and their time. */

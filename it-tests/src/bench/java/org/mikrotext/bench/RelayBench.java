@@ -558,6 +558,11 @@ class RelayBench {
             LockSupport.parkNanos(phase.windowEnd - now);
         }
         phase.cpu = meter.end();
+        Map<String, Double> atWindowEnd = relayMetrics();
+        phase.serverAcceptedInWindow = BenchServer.metric(atWindowEnd, "mikrotext_envelopes_accepted_total")
+                - BenchServer.metric(before, "mikrotext_envelopes_accepted_total");
+        phase.serverDeliveredInWindow = BenchServer.metric(atWindowEnd, "mikrotext_envelopes_delivered_total")
+                - BenchServer.metric(before, "mikrotext_envelopes_delivered_total");
         if (sampler != null) {
             sampler.close();
             phase.threads = sampler.summary();

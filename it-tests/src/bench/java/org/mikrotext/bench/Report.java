@@ -191,9 +191,9 @@ final class Report {
                             + "senders had acknowledged, and how many deliveries the receivers had, within the step, "
                             + "when latency is no limit. Its latency is how long envelopes waited anywhere: in the "
                             + "relay, in the kernel's socket buffers, and for the load generator's own threads on a "
-                            + "shared machine. The relay's own counts (serverAcceptedPerSec, "
+                            + "shared machine. The relay's own counts within the step (serverAcceptedPerSec, "
                             + "serverDeliveredPerSecInclEcho) are what it stored and handed to sockets; it refuses "
-                            + "(503 relay-busy, in errorKinds) once 20,000 envelopes wait to be stored"));
+                            + "sends with an error 503 (in errorKinds) once 20,000 envelopes wait to be stored"));
         }
         if (!sharedOne.steps.isEmpty() || !sharedTwo.steps.isEmpty()) {
             root.add("shared", Json.createObjectBuilder()
@@ -329,8 +329,8 @@ final class Report {
                 .add("p90Ms", l.p90()).add("p999Ms", l.p999())
                 .add("latencySamples", l.count())
                 .add("ackP50Ms", acks.p50()).add("ackP99Ms", acks.p99())
-                .add("serverAcceptedPerSec", r1(p.serverAccepted / p.windowSeconds()))
-                .add("serverDeliveredPerSecInclEcho", r1(p.serverDelivered / p.windowSeconds()))
+                .add("serverAcceptedPerSec", r1(p.serverAcceptedInWindow / p.windowSeconds()))
+                .add("serverDeliveredPerSecInclEcho", r1(p.serverDeliveredInWindow / p.windowSeconds()))
                 .add("senderLagP99Ms", lag.p99())
                 .add("envelopePreparationSeconds", r1(p.prepareSeconds))
                 .add("cpuCores", cpuJson(p.cpu))
@@ -402,10 +402,11 @@ final class Report {
         }
         if (capacity != null) {
             b.add("atCapacity", Json.createObjectBuilder()
-                    .add("acceptedPerSec", target(capacity.acceptedPerSec(), 5000, true))
-                    .add("deliveredPerSec", target(capacity.deliveredPerSec(), 50000, true))
+                    .add("acceptedPerSec", ratio(capacity.acceptedPerSec(), 5000))
+                    .add("deliveredPerSec", ratio(capacity.deliveredPerSec(), 50000))
                     .add("p99Ms", capacity.latency().p99())
-                    .add("note", "at any latency, unlike the two above (read at the knee)"));
+                    .add("note", "at any latency, so not whether a target is met: the two above are read at the "
+                            + "knee"));
         }
         LoadPhase half = halfLoadStep();
         if (half == null) {
@@ -435,9 +436,13 @@ final class Report {
     }
 
     private static JsonObject target(double measured, double goal, boolean higherIsBetter) {
-        return Json.createObjectBuilder().add("measured", r2(measured)).add("target", goal)
-                .add("measuredOverTarget", r2(measured / goal))
+        return Json.createObjectBuilder(ratio(measured, goal))
                 .add("met", higherIsBetter ? measured >= goal : measured <= goal).build();
+    }
+
+    private static JsonObject ratio(double measured, double goal) {
+        return Json.createObjectBuilder().add("measured", r2(measured)).add("target", goal)
+                .add("measuredOverTarget", r2(measured / goal)).build();
     }
 
     @SuppressWarnings("unchecked")
@@ -609,7 +614,7 @@ final class Report {
         }
         if (capacity != null) {
             t.append(String.format("  accepted/s at capacity   %10.0f / 5,000   = %.3f (at any latency: p99 %.0f ms, "
-                            + "%d refused)%n", capacity.acceptedPerSec(), capacity.acceptedPerSec() / 5000,
+                            + "%d errors)%n", capacity.acceptedPerSec(), capacity.acceptedPerSec() / 5000,
                     capacity.latency().p99(), capacity.errorCount()));
             t.append(String.format("  delivered/s at capacity  %10.0f / 50,000  = %.3f (rooms of %d)%n",
                     capacity.deliveredPerSec(), capacity.deliveredPerSec() / 50000, capacity.participantsPerRoom));

@@ -95,6 +95,8 @@ class OperationsIT {
             assertTrue(metric(metrics, "mikrotext_envelopes_delivered_total") >= 5);
             assertTrue(metrics.contains("mikrotext_sockets_open"));
             assertTrue(metric(metrics, "mikrotext_rooms_active") >= 1);
+            assertEquals(0, metric(metrics, "mikrotext_envelopes_in_flight"),
+                    "every envelope stored and handed out has left the count that bounds the relay's backlog");
             assertEquals(400, relay.call("POST", "api/rooms", null, "{}").status());
             assertTrue(relay.call("GET", "metrics", null, null).body()
                     .matches("(?s).*mikrotext_rejections_total\\{[^}]*reason=\"invalid-field\"[^}]*} [1-9].*"));

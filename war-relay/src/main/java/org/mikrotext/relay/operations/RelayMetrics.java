@@ -13,12 +13,14 @@ import org.eclipse.microprofile.metrics.MetricRegistry;
 import org.eclipse.microprofile.metrics.MetricUnits;
 import org.eclipse.microprofile.metrics.Tag;
 import org.eclipse.microprofile.metrics.Timer;
+import org.mikrotext.relay.envelope.control.EnvelopeLog;
 import org.mikrotext.relay.envelope.control.RoomChannels;
 import org.mikrotext.store.boundary.RoomStore;
 
 /**
- * The relay's MicroProfile metrics (at {@code /metrics}): open sockets, active rooms, envelopes accepted and
- * delivered, group commits and their hand-over to sockets (count and time), and refusals by reason. The expiry sweep records its own duration and deletions.
+ * The relay's MicroProfile metrics (at {@code /metrics}): open sockets, active rooms, envelopes accepted, in flight and
+ * delivered, group commits and their hand-over to sockets (count and time), and refusals by reason. The expiry sweep
+ * records its own duration and deletions.
  */
 @ApplicationScoped
 public class RelayMetrics {
@@ -31,6 +33,9 @@ public class RelayMetrics {
 
     @Inject
     RoomStore store;
+
+    @Inject
+    EnvelopeLog log;
 
     private final Clock clock = Clock.systemUTC();
     private Counter accepted;
@@ -57,6 +62,9 @@ public class RelayMetrics {
                 .withUnit(MetricUnits.SECONDS).build());
         registry.gauge(Metadata.builder().withName("mikrotext.sockets.open")
                 .withDescription("Authenticated WebSocket connections").build(), channels, RoomChannels::openSockets);
+        registry.gauge(Metadata.builder().withName("mikrotext.envelopes.in-flight")
+                .withDescription("Envelopes checked and not yet stored and handed to their sockets; at 20,000 the "
+                        + "relay refuses sends as relay-busy").build(), log, EnvelopeLog::inFlight);
         registry.gauge(Metadata.builder().withName("mikrotext.rooms.active")
                 .withDescription("Rooms that exist and have not expired").build(), this,
                 metrics -> metrics.store.countActiveRooms(metrics.clock.instant().getEpochSecond()));

@@ -16,6 +16,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -67,8 +70,15 @@ public class EnvelopeLog {
      * order, while a socket write that is slow holds up only the rooms of its own publisher.
      */
     static final int PUBLISHERS = 2;
-    /** Envelopes checked and waiting for the writer; beyond this the relay answers 503 relay-busy. */
-    static final int MAX_WAITING = 20_000;
+    /**
+     * Envelopes checked and not yet stored and handed to their sockets (waiting for a writer, being stored, or waiting
+     * for a publisher); with this many in flight the relay answers 503 relay-busy, so that a relay that cannot keep up
+     * holds a bounded backlog (at most this many envelopes' wait) instead of one that grows with the overload.
+     */
+    static final int MAX_IN_FLIGHT = 20_000;
+    /** The ciphertext bytes of the envelopes in flight, bounded too: 20,000 envelopes of 64 KiB would be 1.25 GiB. */
+    static final long MAX_IN_FLIGHT_BYTES = 64L << 20;
+    private static final String TOO_MANY = "The relay is storing and handing out too many envelopes at once";
     private static final Logger LOG = Logger.getLogger(EnvelopeLog.class.getName());
 
     @Inject
@@ -95,18 +105,25 @@ public class EnvelopeLog {
     /** Where each room's trims start (the end of its previous trim), so that they skip what is already deleted. */
     private final TrimMarks trimMarks = new TrimMarks();
     private final List<Thread> running = new ArrayList<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong inFlightBytes = new AtomicLong();
     private boolean started;
     private volatile boolean stopped;
 
     /** One envelope on its way: what to append, and who waits for the outcome. */
     private static final class Pending {
+        static final AtomicIntegerFieldUpdater<Pending> ENDED =
+                AtomicIntegerFieldUpdater.newUpdater(Pending.class, "ended");
         final Append append;
+        final int bytes;
         final CompletableFuture<Envelope> outcome = new CompletableFuture<>();
         Envelope stored;
         RuntimeException failure;
+        volatile int ended;
 
         Pending(Append append) {
             this.append = append;
+            this.bytes = append.fields().ciphertext().length;
         }
     }
 
@@ -116,9 +133,14 @@ public class EnvelopeLog {
      */
     public CompletableFuture<Envelope> append(String roomId, String senderId, SignedEnvelope envelope) {
         Pending pending = new Pending(new Append(roomId, senderId, envelope));
-        ArrayDeque<Pending> queue = waitingFor(roomId);
+        take(pending);
+        ArrayDeque<Pending> queue = waiting[Math.floorMod(roomId.hashCode(), WRITERS)];
         synchronized (queue) {
-            refuseIfBusy(queue.size(), stopped);
+            if (stopped) {
+                Problem stopping = busy("The relay is shutting down");
+                finish(pending, null, stopping);
+                throw stopping;
+            }
             queue.add(pending);
             queue.notifyAll();
         }
@@ -127,28 +149,59 @@ public class EnvelopeLog {
     }
 
     /**
-     * Refuses (503 {@code relay-busy}) an envelope for {@code roomId} that its writer could not take now, before any
-     * work is spent on it: a relay too far behind to store more sheds new envelopes for the cost of this check, not
-     * of a signature verification each. {@link #append} checks again.
+     * Refuses (503 {@code relay-busy}) an envelope that the relay could not take now, before any work is spent on it:
+     * a relay too far behind sheds new envelopes for the cost of this check, not of a signature verification each.
+     * {@link #append} checks again, with the envelope's size.
      */
-    public void admit(String roomId) {
-        ArrayDeque<Pending> queue = waitingFor(roomId);
-        synchronized (queue) {
-            refuseIfBusy(queue.size(), stopped);
-        }
+    public void admit() {
+        refuseIfBusy(inFlight.get(), inFlightBytes.get(), stopped);
     }
 
-    static void refuseIfBusy(int waitingForWriter, boolean stopping) {
+    static void refuseIfBusy(int envelopes, long bytes, boolean stopping) {
         if (stopping) {
             throw busy("The relay is shutting down");
         }
-        if (waitingForWriter >= MAX_WAITING / WRITERS) {
-            throw busy("The relay is storing too many envelopes at once");
+        if (envelopes >= MAX_IN_FLIGHT || bytes >= MAX_IN_FLIGHT_BYTES) {
+            throw busy(TOO_MANY);
         }
     }
 
-    private ArrayDeque<Pending> waitingFor(String roomId) {
-        return waiting[Math.floorMod(roomId.hashCode(), WRITERS)];
+    /** Counts an envelope in flight, or refuses it if that would pass a bound (one alone always fits). */
+    private void take(Pending pending) {
+        int envelopes = inFlight.incrementAndGet();
+        long bytes = inFlightBytes.addAndGet(pending.bytes);
+        if (envelopes > MAX_IN_FLIGHT || (bytes > MAX_IN_FLIGHT_BYTES && envelopes > 1)) {
+            release(pending);
+            throw busy(TOO_MANY);
+        }
+    }
+
+    private void release(Pending pending) {
+        inFlight.decrementAndGet();
+        inFlightBytes.addAndGet(-pending.bytes);
+    }
+
+    /** The one end of every envelope taken (a second is ignored): out of the count, then its sender told. */
+    private void finish(Pending pending, Envelope stored, Throwable failure) {
+        if (!Pending.ENDED.compareAndSet(pending, 0, 1)) {
+            return;
+        }
+        release(pending);
+        if (failure == null) {
+            pending.outcome.complete(stored);
+        } else {
+            pending.outcome.completeExceptionally(failure);
+        }
+    }
+
+    /** Envelopes checked and not yet stored and handed out, for the metrics. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Their ciphertext bytes. */
+    long inFlightBytes() {
+        return inFlightBytes.get();
     }
 
     @PreDestroy
@@ -171,7 +224,7 @@ public class EnvelopeLog {
         }
         // No interrupt: a thread in the middle of a batch finishes it (an interrupt could break the database's file
         // I/O); notifyAll above wakes the idle ones, and handOver fails what is stored after this point.
-        abandoned.forEach(pending -> pending.outcome.completeExceptionally(busy("The relay is shutting down")));
+        abandoned.forEach(pending -> finish(pending, null, busy("The relay is shutting down")));
     }
 
     private void startIfNeeded() {
@@ -218,7 +271,7 @@ public class EnvelopeLog {
             } catch (Throwable e) { // the writer must outlive any one batch, or every later envelope would wait
                 LOG.log(Level.SEVERE, "Storing a batch of envelopes failed", e);
                 RuntimeException failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
-                batch.forEach(pending -> pending.outcome.completeExceptionally(failure));
+                batch.forEach(pending -> finish(pending, null, failure));
             }
         }
     }
@@ -291,8 +344,7 @@ public class EnvelopeLog {
                 synchronized (written[i]) {
                     if (stopped) {
                         // Stored but no publisher runs any more: the senders resume by seq and find them.
-                        shares.get(i).forEach(pending -> pending.outcome.completeExceptionally(
-                                busy("The relay is shutting down")));
+                        shares.get(i).forEach(pending -> finish(pending, null, busy("The relay is shutting down")));
                         continue;
                     }
                     written[i].add(shares.get(i));
@@ -373,9 +425,9 @@ public class EnvelopeLog {
                 }
                 // Completing runs the sender's answer (the ack) on this thread; a failing answer fails only its
                 // own dependent future, never this call.
-                pending.outcome.complete(pending.stored);
+                finish(pending, pending.stored, null);
             } else {
-                pending.outcome.completeExceptionally(pending.failure);
+                finish(pending, null, pending.failure);
             }
         }
     }

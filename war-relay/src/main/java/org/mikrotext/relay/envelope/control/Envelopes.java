@@ -47,8 +47,17 @@ public class Envelopes {
      * envelope once it is committed and handed to the room's sockets, or fails with the refusal.
      */
     public CompletableFuture<Envelope> accept(Sender sender, JsonObject fields) {
-        rates.take(RateLimiter.Kind.SEND, sender.participantId());
-        log.admit(sender.roomId());
+        admit(sender.participantId());
+        return checkAndQueue(sender, fields);
+    }
+
+    /** The checks that cost almost nothing, before any work on the envelope: the sender's rate, then the relay's. */
+    private void admit(String participantId) {
+        rates.take(RateLimiter.Kind.SEND, participantId);
+        log.admit();
+    }
+
+    private CompletableFuture<Envelope> checkAndQueue(Sender sender, JsonObject fields) {
         SignedEnvelope envelope = EnvelopeJson.read(fields, limits.maxCiphertextBytes());
         if (envelope.chainIndex() % CHECKPOINT_INTERVAL == 0 && envelope.checkpoint() == null) {
             throw Problem.badRequest("An envelope at a chain index divisible by 16 must carry a checkpoint");
@@ -65,7 +74,8 @@ public class Envelopes {
 
     /** {@link #accept}, waiting for the outcome: for callers that answer only once the envelope is stored. */
     public Envelope acceptAndWait(Participant sender, JsonObject fields) {
-        CompletableFuture<Envelope> stored = accept(Sender.of(sender), fields);
+        admit(sender.getId()); // before the signing key is parsed
+        CompletableFuture<Envelope> stored = checkAndQueue(Sender.of(sender), fields);
         try {
             return stored.get(STORE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

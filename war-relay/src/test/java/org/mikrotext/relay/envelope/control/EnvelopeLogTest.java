@@ -5,17 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import java.sql.BatchUpdateException;
 import java.sql.SQLException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import org.junit.jupiter.api.Test;
-import org.mikrotext.relay.json.JsonIO;
-import org.mikrotext.relay.config.Limits;
-import org.mikrotext.relay.limits.control.RateLimiter;
 import org.mikrotext.relay.problem.Problem;
-import org.mikrotext.relay.problem.ProblemMapper;
+import org.mikrotext.store.entity.Envelope;
+import org.mikrotext.store.entity.SignedEnvelope;
 
 class EnvelopeLogTest {
 
@@ -56,41 +59,70 @@ class EnvelopeLogTest {
     }
 
     @Test
-    void aRelayThatCannotStoreMoreRefusesAsBusyAndOnlyThen() {
-        EnvelopeLog.refuseIfBusy(EnvelopeLog.MAX_WAITING / EnvelopeLog.WRITERS - 1, false);
+    void theBoundsRefuseAsBusyAtTheirLimitAndAStoppingRelayAlways() {
+        EnvelopeLog.refuseIfBusy(EnvelopeLog.MAX_IN_FLIGHT - 1, EnvelopeLog.MAX_IN_FLIGHT_BYTES - 1, false);
 
         Problem full = assertThrows(Problem.class,
-                () -> EnvelopeLog.refuseIfBusy(EnvelopeLog.MAX_WAITING / EnvelopeLog.WRITERS, false));
+                () -> EnvelopeLog.refuseIfBusy(EnvelopeLog.MAX_IN_FLIGHT, 0, false));
         assertEquals(503, full.status());
         assertEquals("relay-busy", full.shortType());
-        assertEquals("relay-busy", assertThrows(Problem.class, () -> EnvelopeLog.refuseIfBusy(0, true)).shortType());
+        assertEquals("relay-busy", assertThrows(Problem.class,
+                () -> EnvelopeLog.refuseIfBusy(0, EnvelopeLog.MAX_IN_FLIGHT_BYTES, false)).shortType());
+        assertEquals("relay-busy", assertThrows(Problem.class, () -> EnvelopeLog.refuseIfBusy(0, 0, true)).shortType());
     }
 
     @Test
-    void aBusyRelayRefusesASendBeforeReadingOrVerifyingIt() {
-        Envelopes envelopes = new Envelopes();
-        envelopes.rates = new RateLimiter() {
-            @Override
-            public void take(Kind kind, String key) {
-                // within its rate
-            }
-        };
-        envelopes.limits = new Limits() {
-            @Override
-            public int maxCiphertextBytes() {
-                return 65_536;
-            }
-        };
-        envelopes.log = new EnvelopeLog();
-        Sender sender = new Sender("room", "participant", null); // no key: a verification would fail on it
-        var unreadable = JsonIO.object().add("type", "send").add("nonce", "not base64url!").build();
+    void anEnvelopeCountsInFlightUntilItEndsAndTheCountBoundsWhatIsTaken() {
+        EnvelopeLog log = stalledLog();
+        List<CompletableFuture<Envelope>> taken = new ArrayList<>();
+        for (int i = 0; i < EnvelopeLog.MAX_IN_FLIGHT; i++) {
+            taken.add(log.append("room", "participant", envelope(16)));
+        }
+        assertEquals(EnvelopeLog.MAX_IN_FLIGHT, log.inFlight());
 
-        RuntimeException read = assertThrows(RuntimeException.class, () -> envelopes.accept(sender, unreadable));
-        assertEquals(400, ProblemMapper.problemOf(read).status(),
-                "while the relay can store it, the envelope is read and refused for its fields");
-        envelopes.log.stop();
-        Problem busy = assertThrows(Problem.class, () -> envelopes.accept(sender, unreadable));
-        assertEquals("relay-busy", busy.shortType(), "once it cannot, nothing is read or verified first");
+        assertEquals("relay-busy", assertThrows(Problem.class,
+                () -> log.append("room", "participant", envelope(16))).shortType());
+        assertEquals(EnvelopeLog.MAX_IN_FLIGHT, log.inFlight(), "a refused envelope is not counted");
+        assertEquals("relay-busy", assertThrows(Problem.class, log::admit).shortType());
+
+        log.stop();
+        assertEquals(0, log.inFlight(), "every envelope ends when the relay stops");
+        assertEquals(0, log.inFlightBytes());
+        assertTrue(taken.stream().allMatch(CompletableFuture::isCompletedExceptionally));
+    }
+
+    @Test
+    void theCiphertextInFlightIsBoundedToo() {
+        EnvelopeLog log = stalledLog();
+        int largest = 64 * 1024;
+        for (long i = 0; i < EnvelopeLog.MAX_IN_FLIGHT_BYTES / largest; i++) {
+            log.append("room", "participant", envelope(largest));
+        }
+        assertEquals(EnvelopeLog.MAX_IN_FLIGHT_BYTES, log.inFlightBytes());
+
+        assertEquals("relay-busy", assertThrows(Problem.class,
+                () -> log.append("room", "participant", envelope(1))).shortType());
+        assertEquals(EnvelopeLog.MAX_IN_FLIGHT_BYTES / largest, log.inFlight(),
+                "1,024 envelopes of 64 KiB, where 20,000 small ones fit");
+    }
+
+    /** A log whose writer and publishers never run: what it takes stays in flight until it stops. */
+    static EnvelopeLog stalledLog() {
+        EnvelopeLog log = new EnvelopeLog();
+        log.threads = new ManagedThreadFactory() {
+            public Thread newThread(Runnable loop) {
+                return new Thread(() -> { });
+            }
+
+            public ForkJoinWorkerThread newThread(ForkJoinPool pool) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        return log;
+    }
+
+    static SignedEnvelope envelope(int ciphertextBytes) {
+        return new SignedEnvelope(1, new byte[16], 1, null, new byte[12], new byte[ciphertextBytes], new byte[64]);
     }
 
     private static List<Integer> batch(int size, int value) {

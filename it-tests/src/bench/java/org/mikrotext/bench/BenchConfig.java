@@ -10,7 +10,7 @@ import java.util.Set;
 
 /**
  * Every knob of the benchmark, read from system properties ({@code -Dbench.…} on the Maven command line). The
- * defaults make a full run take about ten minutes on a 2-core machine.
+ * defaults make a full run take about twenty minutes on a 2-core machine.
  */
 record BenchConfig(
         Set<String> scenarios,

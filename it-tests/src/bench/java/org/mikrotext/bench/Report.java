@@ -193,7 +193,8 @@ final class Report {
                             + "relay, in the kernel's socket buffers, and for the load generator's own threads on a "
                             + "shared machine. The relay's own counts within the step (serverAcceptedPerSec, "
                             + "serverDeliveredPerSecInclEcho) are what it stored and handed to sockets; it refuses "
-                            + "sends with an error 503 (in errorKinds) once 20,000 envelopes wait to be stored"));
+                            + "sends with an error 503 (in errorKinds) while 20,000 envelopes, or 64 MiB of their "
+                            + "ciphertext, are in flight (not yet stored and handed out)"));
         }
         if (!sharedOne.steps.isEmpty() || !sharedTwo.steps.isEmpty()) {
             root.add("shared", Json.createObjectBuilder()

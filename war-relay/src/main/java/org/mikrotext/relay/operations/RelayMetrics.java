@@ -63,8 +63,9 @@ public class RelayMetrics {
         registry.gauge(Metadata.builder().withName("mikrotext.sockets.open")
                 .withDescription("Authenticated WebSocket connections").build(), channels, RoomChannels::openSockets);
         registry.gauge(Metadata.builder().withName("mikrotext.envelopes.in-flight")
-                .withDescription("Envelopes checked and not yet stored and handed to their sockets; at 20,000 the "
-                        + "relay refuses sends as relay-busy").build(), log, EnvelopeLog::inFlight);
+                .withDescription("Envelopes checked and not yet stored and handed to their sockets; at 20,000 (or "
+                        + "64 MiB of ciphertext) the relay refuses sends as relay-busy").build(), log,
+                EnvelopeLog::inFlight);
         registry.gauge(Metadata.builder().withName("mikrotext.rooms.active")
                 .withDescription("Rooms that exist and have not expired").build(), this,
                 metrics -> metrics.store.countActiveRooms(metrics.clock.instant().getEpochSecond()));

@@ -232,16 +232,18 @@ public class EnvelopeLog {
             if (started) {
                 return;
             }
-            started = true;
+            List<Thread> loops = new ArrayList<>();
             for (int i = 0; i < WRITERS; i++) {
                 ArrayDeque<Pending> queue = waiting[i];
-                running.add(thread("mikrotext-envelope-writer-" + i, () -> writeLoop(queue)));
+                loops.add(thread("mikrotext-envelope-writer-" + i, () -> writeLoop(queue)));
             }
             for (int i = 0; i < PUBLISHERS; i++) {
                 ArrayDeque<List<Pending>> queue = written[i];
-                running.add(thread("mikrotext-envelope-publisher-" + i, () -> publishLoop(queue)));
+                loops.add(thread("mikrotext-envelope-publisher-" + i, () -> publishLoop(queue)));
             }
-            running.forEach(Thread::start);
+            loops.forEach(Thread::start);
+            running.addAll(loops);
+            started = true; // only now: if the container refused a thread, the next envelope tries again
         }
     }
 
@@ -266,8 +268,8 @@ public class EnvelopeLog {
             try {
                 long started = System.nanoTime();
                 write(batch);
-                metrics.stored(Duration.ofNanos(System.nanoTime() - started));
                 handOver(batch);
+                metrics.stored(Duration.ofNanos(System.nanoTime() - started));
             } catch (Throwable e) { // the writer must outlive any one batch, or every later envelope would wait
                 LOG.log(Level.SEVERE, "Storing a batch of envelopes failed", e);
                 RuntimeException failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
@@ -369,10 +371,13 @@ public class EnvelopeLog {
                     handOutStoredBefore(batches);
                     batches.forEach(this::publish);
                 });
+                metrics.published(Duration.ofNanos(System.nanoTime() - started));
             } catch (Throwable e) { // the publisher must outlive any one batch
                 LOG.log(Level.WARNING, "Handing a batch to the sockets failed: {0}", e.getClass().getName());
+                // Whatever was not handed out still ends (stored ones are acknowledged: sockets catch up by seq),
+                // or it would stay counted in flight.
+                batches.forEach(batch -> batch.forEach(this::end));
             }
-            metrics.published(Duration.ofNanos(System.nanoTime() - started));
         }
     }
 
@@ -423,13 +428,16 @@ public class EnvelopeLog {
                 } catch (Throwable e) { // the publisher must outlive any one envelope
                     LOG.log(Level.WARNING, "Handing an envelope to its room failed: {0}", e.getClass().getName());
                 }
-                // Completing runs the sender's answer (the ack) on this thread; a failing answer fails only its
-                // own dependent future, never this call.
-                finish(pending, pending.stored, null);
-            } else {
-                finish(pending, null, pending.failure);
             }
+            // Completing runs the sender's answer (the ack) on this thread; a failing answer fails only its own
+            // dependent future, never this call.
+            end(pending);
         }
+    }
+
+    /** Ends an envelope the writer is done with: stored, or refused with its failure. */
+    private void end(Pending pending) {
+        finish(pending, pending.stored, pending.stored == null ? pending.failure : null);
     }
 
     /** Waits, holding {@code queue}'s monitor, until it holds something; false once the log is stopped. */
@@ -438,7 +446,7 @@ public class EnvelopeLog {
             try {
                 queue.wait();
             } catch (InterruptedException e) {
-                // stop() interrupts; the loop condition decides
+                // a spurious wake-up: the loop condition decides
             }
         }
         return !stopped;

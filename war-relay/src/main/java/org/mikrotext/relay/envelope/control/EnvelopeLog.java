@@ -62,7 +62,8 @@ public class EnvelopeLog {
     static final int MAX_BATCH = 256;
     /**
      * Writer threads. Each room belongs to one (by its id's hash), so a room's envelopes are stored and published in
-     * order, while the commits of different writers overlap their round trips to the database.
+     * order; with more than one, the commits of different writers would overlap their round trips to the database.
+     * One: on two cores two writers without a linger made smaller commits and a worse p99 (docs/performance.md).
      */
     static final int WRITERS = 1;
     /**

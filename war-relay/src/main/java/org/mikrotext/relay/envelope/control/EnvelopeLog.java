@@ -80,6 +80,7 @@ public class EnvelopeLog {
     /** The ciphertext bytes of the envelopes in flight, bounded too: 20,000 envelopes of 64 KiB would be 1.25 GiB. */
     static final long MAX_IN_FLIGHT_BYTES = 64L << 20;
     private static final String TOO_MANY = "The relay is storing and handing out too many envelopes at once";
+    private static final String SHUTTING_DOWN = "The relay is shutting down";
     private static final Logger LOG = Logger.getLogger(EnvelopeLog.class.getName());
 
     @Inject
@@ -138,7 +139,7 @@ public class EnvelopeLog {
         ArrayDeque<Pending> queue = waiting[Math.floorMod(roomId.hashCode(), WRITERS)];
         synchronized (queue) {
             if (stopped) {
-                Problem stopping = busy("The relay is shutting down");
+                Problem stopping = busy(SHUTTING_DOWN);
                 finish(pending, null, stopping);
                 throw stopping;
             }
@@ -160,7 +161,7 @@ public class EnvelopeLog {
 
     static void refuseIfBusy(int envelopes, long bytes, boolean stopping) {
         if (stopping) {
-            throw busy("The relay is shutting down");
+            throw busy(SHUTTING_DOWN);
         }
         if (envelopes >= MAX_IN_FLIGHT || bytes >= MAX_IN_FLIGHT_BYTES) {
             throw busy(TOO_MANY);
@@ -225,7 +226,7 @@ public class EnvelopeLog {
         }
         // No interrupt: a thread in the middle of a batch finishes it (an interrupt could break the database's file
         // I/O); notifyAll above wakes the idle ones, and handOver fails what is stored after this point.
-        abandoned.forEach(pending -> finish(pending, null, busy("The relay is shutting down")));
+        abandoned.forEach(pending -> finish(pending, null, busy(SHUTTING_DOWN)));
     }
 
     private void startIfNeeded() {
@@ -269,8 +270,9 @@ public class EnvelopeLog {
             try {
                 long started = System.nanoTime();
                 write(batch);
+                Duration storing = Duration.ofNanos(System.nanoTime() - started);
                 handOver(batch);
-                metrics.stored(Duration.ofNanos(System.nanoTime() - started));
+                metrics.stored(storing);
             } catch (Throwable e) { // the writer must outlive any one batch, or every later envelope would wait
                 LOG.log(Level.SEVERE, "Storing a batch of envelopes failed", e);
                 RuntimeException failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
@@ -347,7 +349,7 @@ public class EnvelopeLog {
                 synchronized (written[i]) {
                     if (stopped) {
                         // Stored but no publisher runs any more: the senders resume by seq and find them.
-                        shares.get(i).forEach(pending -> finish(pending, null, busy("The relay is shutting down")));
+                        shares.get(i).forEach(pending -> finish(pending, null, busy(SHUTTING_DOWN)));
                         continue;
                     }
                     written[i].add(shares.get(i));
@@ -447,7 +449,7 @@ public class EnvelopeLog {
             try {
                 queue.wait();
             } catch (InterruptedException e) {
-                // a spurious wake-up: the loop condition decides
+                // nothing here interrupts (stop() notifies); if something else does, the loop condition decides
             }
         }
         return !stopped;

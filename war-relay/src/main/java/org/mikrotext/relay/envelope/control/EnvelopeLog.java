@@ -10,12 +10,13 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,6 +52,10 @@ import org.mikrotext.store.entity.SignedEnvelope;
  * room, and the {@code ack} of its own) leave in one write. A publisher that has fallen behind takes every batch
  * stored meanwhile (up to {@value #MAX_BATCH} envelopes) into one write batch. An envelope is acknowledged only after
  * its commit.
+ *
+ * <p>The queues take envelopes without a lock ({@link LinkedTransferQueue}): the many request threads that append
+ * contend for no monitor, and wake the writer only when it is idle, waiting in {@code take} (docs/performance.md,
+ * after 18). Stopping wakes idle threads with a marker ({@link #NO_MORE}, {@link #NO_MORE_BATCHES}), not an interrupt.
  *
  * <p>A replay rolls its whole batch back (the unique constraint on the chain position fails at the insert); the batch
  * is then stored once more with the held chain positions read first, so that only the replay is refused. A database
@@ -102,14 +107,14 @@ public class EnvelopeLog {
     ClusterBus cluster;
 
     private final Clock clock = Clock.systemUTC();
-    private final ArrayDeque<Pending>[] waiting = queues(WRITERS);
-    private final ArrayDeque<List<Pending>>[] written = queues(PUBLISHERS);
+    private final LinkedTransferQueue<Pending>[] waiting = queues(WRITERS);
+    private final LinkedTransferQueue<List<Pending>>[] written = queues(PUBLISHERS);
     /** Where each room's trims start (the end of its previous trim), so that they skip what is already deleted. */
     private final TrimMarks trimMarks = new TrimMarks();
     private final List<Thread> running = new ArrayList<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong inFlightBytes = new AtomicLong();
-    private boolean started;
+    private volatile boolean started;
     private volatile boolean stopped;
 
     /** One envelope on its way: what to append, and who waits for the outcome. */
@@ -127,7 +132,17 @@ public class EnvelopeLog {
             this.append = append;
             this.bytes = append.fields().ciphertext().length;
         }
+
+        private Pending() {
+            this.append = null;
+            this.bytes = 0;
+        }
     }
+
+    /** Put in a writer's queue by {@link #stop}, to wake it if idle; never counted, stored or ended. */
+    private static final Pending NO_MORE = new Pending();
+    /** The same for a publisher: an empty batch, so that one taken with others is published as nothing. */
+    private static final List<Pending> NO_MORE_BATCHES = new ArrayList<>();
 
     /**
      * Queues a checked envelope; the future completes with the stored envelope after its commit and after it has
@@ -136,15 +151,14 @@ public class EnvelopeLog {
     public CompletableFuture<Envelope> append(String roomId, String senderId, SignedEnvelope envelope) {
         Pending pending = new Pending(new Append(roomId, senderId, envelope));
         take(pending);
-        ArrayDeque<Pending> queue = waiting[Math.floorMod(roomId.hashCode(), WRITERS)];
-        synchronized (queue) {
-            if (stopped) {
-                Problem stopping = busy(SHUTTING_DOWN);
-                finish(pending, null, stopping);
-                throw stopping;
-            }
-            queue.add(pending);
-            queue.notifyAll();
+        LinkedTransferQueue<Pending> queue = waiting[Math.floorMod(roomId.hashCode(), WRITERS)];
+        queue.add(pending);
+        // stop() sets stopped and then empties the queues: it finds this envelope, or this check finds it stopping.
+        // If stop() or the writer took it first, they end it.
+        if (stopped && queue.remove(pending)) {
+            Problem stopping = busy(SHUTTING_DOWN);
+            finish(pending, null, stopping);
+            throw stopping;
         }
         startIfNeeded();
         return pending.outcome;
@@ -210,37 +224,37 @@ public class EnvelopeLog {
     void stop() {
         stopped = true;
         List<Pending> abandoned = new ArrayList<>();
-        for (ArrayDeque<Pending> queue : waiting) {
-            synchronized (queue) {
-                abandoned.addAll(queue);
-                queue.clear();
-                queue.notifyAll();
-            }
+        for (LinkedTransferQueue<Pending> queue : waiting) {
+            queue.drainTo(abandoned);
+            queue.add(NO_MORE);
         }
-        for (ArrayDeque<List<Pending>> queue : written) {
-            synchronized (queue) {
-                queue.forEach(abandoned::addAll);
-                queue.clear();
-                queue.notifyAll();
-            }
+        for (LinkedTransferQueue<List<Pending>> queue : written) {
+            List<List<Pending>> batches = new ArrayList<>();
+            queue.drainTo(batches);
+            batches.forEach(abandoned::addAll);
+            queue.add(NO_MORE_BATCHES);
         }
         // No interrupt: a thread in the middle of a batch finishes it (an interrupt could break the database's file
-        // I/O); notifyAll above wakes the idle ones, and handOver fails what is stored after this point.
+        // I/O); the markers above wake the idle ones, and handOver fails what is stored after this point.
+        abandoned.removeIf(pending -> pending == NO_MORE); // a marker of an earlier stop()
         abandoned.forEach(pending -> finish(pending, null, busy(SHUTTING_DOWN)));
     }
 
     private void startIfNeeded() {
+        if (started) {
+            return; // without a monitor: every append passes here
+        }
         synchronized (running) {
             if (started) {
                 return;
             }
             List<Thread> loops = new ArrayList<>();
             for (int i = 0; i < WRITERS; i++) {
-                ArrayDeque<Pending> queue = waiting[i];
+                LinkedTransferQueue<Pending> queue = waiting[i];
                 loops.add(thread("mikrotext-envelope-writer-" + i, () -> writeLoop(queue)));
             }
             for (int i = 0; i < PUBLISHERS; i++) {
-                ArrayDeque<List<Pending>> queue = written[i];
+                LinkedTransferQueue<List<Pending>> queue = written[i];
                 loops.add(thread("mikrotext-envelope-publisher-" + i, () -> publishLoop(queue)));
             }
             loops.forEach(Thread::start);
@@ -255,17 +269,14 @@ public class EnvelopeLog {
         return thread;
     }
 
-    private void writeLoop(ArrayDeque<Pending> queue) {
-        while (true) {
-            List<Pending> batch;
-            synchronized (queue) {
-                if (!awaitWork(queue)) {
-                    return;
-                }
-                batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
-                while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
-                    batch.add(queue.poll());
-                }
+    private void writeLoop(LinkedTransferQueue<Pending> queue) {
+        while (!stopped) {
+            List<Pending> batch = new ArrayList<>();
+            batch.add(next(queue));
+            queue.drainTo(batch, MAX_BATCH - 1);
+            batch.removeIf(pending -> pending == NO_MORE);
+            if (batch.isEmpty()) {
+                continue;
             }
             try {
                 long started = System.nanoTime();
@@ -282,10 +293,10 @@ public class EnvelopeLog {
     }
 
     @SuppressWarnings("unchecked")
-    private static <T> ArrayDeque<T>[] queues(int count) {
-        ArrayDeque<T>[] queues = new ArrayDeque[count];
+    private static <T> LinkedTransferQueue<T>[] queues(int count) {
+        LinkedTransferQueue<T>[] queues = new LinkedTransferQueue[count];
         for (int i = 0; i < count; i++) {
-            queues[i] = new ArrayDeque<>();
+            queues[i] = new LinkedTransferQueue<>();
         }
         return queues;
     }
@@ -345,29 +356,20 @@ public class EnvelopeLog {
             shares.get(Math.floorMod(pending.append.roomId().hashCode(), PUBLISHERS)).add(pending);
         }
         for (int i = 0; i < PUBLISHERS; i++) {
-            if (!shares.get(i).isEmpty()) {
-                synchronized (written[i]) {
-                    if (stopped) {
-                        // Stored but no publisher runs any more: the senders resume by seq and find them.
-                        shares.get(i).forEach(pending -> finish(pending, null, busy(SHUTTING_DOWN)));
-                        continue;
-                    }
-                    written[i].add(shares.get(i));
-                    written[i].notifyAll();
+            List<Pending> share = shares.get(i);
+            if (!share.isEmpty()) {
+                written[i].add(share);
+                if (stopped && written[i].remove(share)) {
+                    // Stored but no publisher runs any more: the senders resume by seq and find them.
+                    share.forEach(pending -> finish(pending, null, busy(SHUTTING_DOWN)));
                 }
             }
         }
     }
 
-    private void publishLoop(ArrayDeque<List<Pending>> queue) {
-        while (true) {
-            List<List<Pending>> batches;
-            synchronized (queue) {
-                if (!awaitWork(queue)) {
-                    return;
-                }
-                batches = takeUpTo(queue, MAX_BATCH);
-            }
+    private void publishLoop(LinkedTransferQueue<List<Pending>> queue) {
+        while (!stopped) {
+            List<List<Pending>> batches = takeUpTo(next(queue), queue, MAX_BATCH);
             long started = System.nanoTime();
             try {
                 WriteBatch.run(() -> {
@@ -385,16 +387,23 @@ public class EnvelopeLog {
     }
 
     /**
-     * The stored batches a publisher hands out in one {@link WriteBatch}: the oldest, and those stored behind it
-     * while the publisher was busy, up to {@code maxEnvelopes} in all. Publishing is mostly one socket write per
-     * socket per write batch, so a publisher that falls behind catches up with fewer writes (a socket's envelopes of
-     * all these commits leave joined), and a publisher that keeps up hands out each batch alone, as before.
+     * The stored batches a publisher hands out in one {@link WriteBatch}: the oldest ({@code first}, taken already),
+     * and those stored behind it while the publisher was busy, up to {@code maxEnvelopes} in all. Publishing is mostly
+     * one socket write per socket per write batch, so a publisher that falls behind catches up with fewer writes (a
+     * socket's envelopes of all these commits leave joined), and a publisher that keeps up hands out each batch alone.
      */
-    static <T> List<List<T>> takeUpTo(ArrayDeque<List<T>> queue, int maxEnvelopes) {
-        List<List<T>> taken = new ArrayList<>();
-        int envelopes = 0;
-        while (!queue.isEmpty() && (taken.isEmpty() || envelopes + queue.peek().size() <= maxEnvelopes)) {
-            List<T> batch = queue.poll();
+    static <T> List<List<T>> takeUpTo(List<T> first, Queue<List<T>> queue, int maxEnvelopes) {
+        List<List<T>> taken = new ArrayList<>(List.of(first));
+        int envelopes = first.size();
+        while (true) {
+            List<T> next = queue.peek();
+            if (next == null || envelopes + next.size() > maxEnvelopes) {
+                break;
+            }
+            List<T> batch = queue.poll(); // the one peeked at, unless stop() emptied the queue meanwhile
+            if (batch == null) {
+                break;
+            }
             taken.add(batch);
             envelopes += batch.size();
         }
@@ -443,16 +452,15 @@ public class EnvelopeLog {
         finish(pending, pending.stored, pending.stored == null ? pending.failure : null);
     }
 
-    /** Waits, holding {@code queue}'s monitor, until it holds something; false once the log is stopped. */
-    private boolean awaitWork(ArrayDeque<?> queue) {
-        while (queue.isEmpty() && !stopped) {
+    /** Waits until {@code queue} holds something and takes it (a stop marker, once the log stops). */
+    private static <T> T next(LinkedTransferQueue<T> queue) {
+        while (true) {
             try {
-                queue.wait();
+                return queue.take();
             } catch (InterruptedException e) {
-                // nothing here interrupts (stop() notifies); if something else does, the loop condition decides
+                // nothing here interrupts (stop() wakes with a marker); if something else does, wait on
             }
         }
-        return !stopped;
     }
 
     /** SQL state 23505 (unique violation, in PostgreSQL and H2) anywhere in the chain. */

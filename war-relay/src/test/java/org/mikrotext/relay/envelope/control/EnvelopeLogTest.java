@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
+import jakarta.persistence.PersistenceException;
+import java.lang.reflect.Proxy;
 import java.sql.BatchUpdateException;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -15,7 +18,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.mikrotext.relay.cluster.control.ClusterBus;
+import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.problem.Problem;
 import org.mikrotext.store.entity.Envelope;
 import org.mikrotext.store.entity.SignedEnvelope;
@@ -40,22 +48,21 @@ class EnvelopeLogTest {
 
     @Test
     void aPublisherTakesEveryBatchWaitingUpToTheLimitInCommitOrder() {
-        ArrayDeque<List<Integer>> queue = new ArrayDeque<>(List.of(batch(3, 1), batch(5, 2), batch(250, 3),
-                batch(2, 4)));
+        ArrayDeque<List<Integer>> queue = new ArrayDeque<>(List.of(batch(5, 2), batch(250, 3), batch(2, 4)));
 
-        assertEquals(List.of(batch(3, 1), batch(5, 2)), EnvelopeLog.takeUpTo(queue, 256),
+        assertEquals(List.of(batch(3, 1), batch(5, 2)), EnvelopeLog.takeUpTo(batch(3, 1), queue, 256),
                 "the third would pass 256 envelopes: it waits for the next round");
-        assertEquals(List.of(batch(250, 3), batch(2, 4)), EnvelopeLog.takeUpTo(queue, 256));
+        assertEquals(List.of(batch(250, 3), batch(2, 4)), EnvelopeLog.takeUpTo(queue.poll(), queue, 256));
         assertTrue(queue.isEmpty());
     }
 
     @Test
     void aBatchOverTheLimitIsStillTakenAloneAndOneWaitingAloneIsTakenAlone() {
-        ArrayDeque<List<Integer>> queue = new ArrayDeque<>(List.of(batch(300, 1), batch(1, 2)));
+        ArrayDeque<List<Integer>> queue = new ArrayDeque<>(List.of(batch(1, 2)));
 
-        assertEquals(List.of(batch(300, 1)), EnvelopeLog.takeUpTo(queue, 256));
-        assertEquals(List.of(batch(1, 2)), EnvelopeLog.takeUpTo(queue, 256));
-        assertEquals(List.of(), EnvelopeLog.takeUpTo(queue, 256));
+        assertEquals(List.of(batch(300, 1)), EnvelopeLog.takeUpTo(batch(300, 1), queue, 256));
+        assertEquals(List.of(batch(1, 2)), EnvelopeLog.takeUpTo(queue.poll(), queue, 256));
+        assertTrue(queue.isEmpty());
     }
 
     @Test
@@ -104,6 +111,87 @@ class EnvelopeLogTest {
                 () -> log.append("room", "participant", envelope(1))).shortType());
         assertEquals(EnvelopeLog.MAX_IN_FLIGHT_BYTES / largest, log.inFlight(),
                 "1,024 envelopes of 64 KiB, where 20,000 small ones fit");
+    }
+
+    @Test
+    void everyEnvelopeOfManyAppendingThreadsEndsAndStoppingEndsTheIdleThreads() throws Exception {
+        List<Thread> started = new ArrayList<>();
+        EnvelopeLog log = runningLog(started);
+        int threads = 8;
+        int each = 5_000;
+        List<CompletableFuture<Envelope>> outcomes = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger refused = new AtomicInteger();
+        List<Thread> appenders = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            String room = "room-" + t;
+            Thread appender = new Thread(() -> {
+                for (int i = 0; i < each; i++) {
+                    try {
+                        outcomes.add(log.append(room, "participant", envelope(16)));
+                    } catch (Problem busy) {
+                        refused.incrementAndGet();
+                    }
+                }
+            });
+            appender.start();
+            appenders.add(appender);
+        }
+        for (Thread appender : appenders) {
+            appender.join();
+        }
+        assertEquals(threads * each, outcomes.size() + refused.get());
+
+        // A lost wake-up would leave envelopes waiting for a writer that sleeps: their futures would never end.
+        CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).handle((ok, failed) -> null)
+                .get(30, TimeUnit.SECONDS);
+        assertTrue(outcomes.stream().allMatch(CompletableFuture::isCompletedExceptionally),
+                "the database refuses every batch");
+        assertTrue(outcomes.get(0).handle((ok, failed) -> failed).get() instanceof PersistenceException);
+        assertEquals(0, log.inFlight());
+        assertEquals(3, started.size(), "one writer and two publishers");
+
+        log.stop();
+        for (Thread thread : started) {
+            thread.join(5_000);
+            assertFalse(thread.isAlive(), thread.getName() + " ends once the log stops");
+        }
+        assertEquals("relay-busy", assertThrows(Problem.class,
+                () -> log.append("room-0", "participant", envelope(16))).shortType());
+        assertEquals(0, log.inFlight(), "an envelope refused while stopping is not counted");
+    }
+
+    /**
+     * A log whose threads run, on a database that refuses every connection: each batch fails whole, and its envelopes
+     * end with the database's error through the publisher, as a stored batch's would.
+     */
+    static EnvelopeLog runningLog(List<Thread> started) {
+        EnvelopeLog log = new EnvelopeLog();
+        log.threads = new ManagedThreadFactory() {
+            public Thread newThread(Runnable loop) {
+                Thread thread = new Thread(loop);
+                started.add(thread);
+                return thread;
+            }
+
+            public ForkJoinWorkerThread newThread(ForkJoinPool pool) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        log.dataSource = (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(),
+                new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
+                    throw new SQLException("connection refused", "08001");
+                });
+        log.cluster = new ClusterBus();
+        log.metrics = new RelayMetrics() {
+            @Override
+            public void stored(Duration elapsed) {
+            }
+
+            @Override
+            public void published(Duration elapsed) {
+            }
+        };
+        return log;
     }
 
     /** A log whose writer and publishers never run: what it takes stays in flight until it stops. */

@@ -98,8 +98,13 @@ class OperationsIT {
             assertEquals(0, metric(metrics, "mikrotext_envelopes_in_flight"),
                     "every envelope stored and handed out has left the count that bounds the relay's backlog");
             assertEquals(400, relay.call("POST", "api/rooms", null, "{}").status());
-            assertTrue(relay.call("GET", "metrics", null, null).body()
-                    .matches("(?s).*mikrotext_rejections_total\\{[^}]*reason=\"invalid-field\"[^}]*} [1-9].*"));
+            String refusals = relay.call("GET", "metrics", null, null).body();
+            assertTrue(refusals.matches(
+                    "(?s).*mikrotext_rejections_total\\{[^}]*reason=\"invalid-field\"[^}]*} [1-9].*"));
+            assertEquals(400, relay.call("POST", "api/rooms", null, "{}").status());
+            assertEquals(metric(refusals, "mikrotext_rejections_total") + 1,
+                    metric(relay.call("GET", "metrics", null, null).body(), "mikrotext_rejections_total"),
+                    "each refusal counts once, the second on the first one's counter");
             String openapi = relay.call("GET", "openapi", null, null).body();
             assertTrue(openapi.contains("/api/rooms/{roomId}/envelopes"), openapi);
             assertTrue(openapi.contains("Send an envelope") && openapi.contains("Join with an invite"));

@@ -85,7 +85,7 @@ public class EnvelopeLog {
     /** The ciphertext bytes of the envelopes in flight, bounded too: 20,000 envelopes of 64 KiB would be 1.25 GiB. */
     static final long MAX_IN_FLIGHT_BYTES = 64L << 20;
     private static final String TOO_MANY = "The relay is storing and handing out too many envelopes at once";
-    private static final String SHUTTING_DOWN = "The relay is shutting down";
+    static final String SHUTTING_DOWN = "The relay is shutting down";
     private static final Logger LOG = Logger.getLogger(EnvelopeLog.class.getName());
 
     @Inject
@@ -275,7 +275,8 @@ public class EnvelopeLog {
             batch.add(next(queue));
             queue.drainTo(batch, MAX_BATCH - 1);
             batch.removeIf(pending -> pending == NO_MORE);
-            if (batch.isEmpty()) {
+            if (stopped) { // taken after stop() emptied the queue: refused like what it found, none stored
+                batch.forEach(pending -> finish(pending, null, busy(SHUTTING_DOWN)));
                 continue;
             }
             try {
@@ -370,6 +371,10 @@ public class EnvelopeLog {
     private void publishLoop(LinkedTransferQueue<List<Pending>> queue) {
         while (!stopped) {
             List<List<Pending>> batches = takeUpTo(next(queue), queue, MAX_BATCH);
+            if (stopped) { // as stop() ends what it finds: stored, so their senders resume by seq and find them
+                batches.forEach(batch -> batch.forEach(pending -> finish(pending, null, busy(SHUTTING_DOWN))));
+                continue;
+            }
             long started = System.nanoTime();
             try {
                 WriteBatch.run(() -> {

@@ -116,7 +116,7 @@ class EnvelopeLogTest {
     @Test
     void everyEnvelopeOfManyAppendingThreadsEndsAndStoppingEndsTheIdleThreads() throws Exception {
         List<Thread> started = new ArrayList<>();
-        EnvelopeLog log = runningLog(started);
+        EnvelopeLog log = runningLog(started, 0);
         int threads = 8;
         int each = 5_000;
         List<CompletableFuture<Envelope>> outcomes = Collections.synchronizedList(new ArrayList<>());
@@ -160,11 +160,54 @@ class EnvelopeLogTest {
         assertEquals(0, log.inFlight(), "an envelope refused while stopping is not counted");
     }
 
+    @Test
+    void stoppingWhileThreadsAppendEndsEveryEnvelopeOnce() throws Exception {
+        List<Thread> started = new ArrayList<>();
+        EnvelopeLog log = runningLog(started, 1); // each batch takes a millisecond to fail
+        List<CompletableFuture<Envelope>> outcomes = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger refusedAsStopping = new AtomicInteger();
+        List<Thread> appenders = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            String room = "room-" + t;
+            Thread appender = new Thread(() -> {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (System.nanoTime() < deadline) {
+                    try {
+                        outcomes.add(log.append(room, "participant", envelope(16)));
+                    } catch (Problem busy) {
+                        if (EnvelopeLog.SHUTTING_DOWN.equals(busy.detail())) {
+                            refusedAsStopping.incrementAndGet();
+                            return;
+                        }
+                        Thread.onSpinWait(); // too many in flight: try again
+                    }
+                }
+            });
+            appender.start();
+            appenders.add(appender);
+        }
+        Thread.sleep(300);
+        log.stop();
+        for (Thread appender : appenders) {
+            appender.join();
+        }
+
+        CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).handle((ok, failed) -> null)
+                .get(30, TimeUnit.SECONDS);
+        assertEquals(0, log.inFlight(), "each envelope ended exactly once, whoever took it");
+        assertEquals(4, refusedAsStopping.get(), "every appender was refused once the log stopped");
+        assertTrue(outcomes.stream().allMatch(CompletableFuture::isCompletedExceptionally));
+        for (Thread thread : started) {
+            thread.join(5_000);
+            assertFalse(thread.isAlive(), thread.getName() + " ends once the log stops");
+        }
+    }
+
     /**
-     * A log whose threads run, on a database that refuses every connection: each batch fails whole, and its envelopes
-     * end with the database's error through the publisher, as a stored batch's would.
+     * A log whose threads run, on a database that refuses every connection (after {@code commitMillis}): each batch
+     * fails whole, and its envelopes end with the database's error through the publisher, as a stored batch's would.
      */
-    static EnvelopeLog runningLog(List<Thread> started) {
+    static EnvelopeLog runningLog(List<Thread> started, long commitMillis) {
         EnvelopeLog log = new EnvelopeLog();
         log.threads = new ManagedThreadFactory() {
             public Thread newThread(Runnable loop) {
@@ -179,6 +222,7 @@ class EnvelopeLogTest {
         };
         log.dataSource = (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(),
                 new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
+                    Thread.sleep(commitMillis);
                     throw new SQLException("connection refused", "08001");
                 });
         log.cluster = new ClusterBus();

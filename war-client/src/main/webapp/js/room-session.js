@@ -645,12 +645,14 @@ export class RoomSession extends EventTarget {
   }
 }
 
-function sendErrorText(status) {
+/** The text shown under a message the relay did not take, by the refusal's HTTP status (0: no connection). */
+export function sendErrorText(status) {
   switch (status) {
     case 0: return 'Not sent: no connection to the relay.';
     case 409: return 'Not sent: the room’s key changed. Try again.';
     case 413: return 'Not sent: the message is too long.';
     case 429: return 'Not sent: you are sending too fast. Wait a few seconds.';
+    case 503: return 'Not sent: the relay is busy right now. Try again in a moment.';
     case 401:
     case 403: return 'Not sent: you are no longer in this room.';
     case 404:

@@ -236,8 +236,19 @@ public class EnvelopeLog {
         }
         // No interrupt: a thread in the middle of a batch finishes it (an interrupt could break the database's file
         // I/O); the markers above wake the idle ones, and handOver fails what is stored after this point.
-        abandoned.removeIf(pending -> pending == NO_MORE); // a marker of an earlier stop()
-        abandoned.forEach(pending -> finish(pending, null, busy(SHUTTING_DOWN)));
+        abandon(abandoned);
+    }
+
+    /**
+     * Ends envelopes that no thread will store or hand out any more, refused as the relay shuts down; skips a stop
+     * marker among them (one taken with envelopes, or left by an earlier stop()).
+     */
+    private void abandon(List<Pending> batch) {
+        for (Pending pending : batch) {
+            if (pending != NO_MORE) {
+                finish(pending, null, busy(SHUTTING_DOWN));
+            }
+        }
     }
 
     private void startIfNeeded() {
@@ -274,9 +285,8 @@ public class EnvelopeLog {
             List<Pending> batch = new ArrayList<>();
             batch.add(next(queue));
             queue.drainTo(batch, MAX_BATCH - 1);
-            batch.removeIf(pending -> pending == NO_MORE);
-            if (stopped) { // taken after stop() emptied the queue: refused like what it found, none stored
-                batch.forEach(pending -> finish(pending, null, busy(SHUTTING_DOWN)));
+            if (stopped) { // taken after stop() emptied the queue (or its marker, added once stopped is set)
+                abandon(batch);
                 continue;
             }
             try {
@@ -362,7 +372,7 @@ public class EnvelopeLog {
                 written[i].add(share);
                 if (stopped && written[i].remove(share)) {
                     // Stored but no publisher runs any more: the senders resume by seq and find them.
-                    share.forEach(pending -> finish(pending, null, busy(SHUTTING_DOWN)));
+                    abandon(share);
                 }
             }
         }
@@ -372,7 +382,7 @@ public class EnvelopeLog {
         while (!stopped) {
             List<List<Pending>> batches = takeUpTo(next(queue), queue, MAX_BATCH);
             if (stopped) { // as stop() ends what it finds: stored, so their senders resume by seq and find them
-                batches.forEach(batch -> batch.forEach(pending -> finish(pending, null, busy(SHUTTING_DOWN))));
+                batches.forEach(this::abandon);
                 continue;
             }
             long started = System.nanoTime();

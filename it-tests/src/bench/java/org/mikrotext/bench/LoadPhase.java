@@ -96,9 +96,8 @@ final class LoadPhase {
     final AtomicLong rejectedReaders = new AtomicLong();
     volatile boolean finished;
     ProcStats.CpuUse cpu;
-    /** The relay's envelopes handed out and frames delivered from just before the window to after the drain. */
+    /** The relay's envelopes handed out from just before the window to after the drain. */
     double serverAccepted = -1;
-    double serverDelivered = -1;
     /** The same counts from just before the window to its end. */
     double serverAcceptedInWindow = -1;
     double serverDeliveredInWindow = -1;

@@ -559,10 +559,8 @@ class RelayBench {
         }
         phase.cpu = meter.end();
         Map<String, Double> atWindowEnd = relayMetrics();
-        phase.serverAcceptedInWindow = BenchServer.metric(atWindowEnd, "mikrotext_envelopes_accepted_total")
-                - BenchServer.metric(before, "mikrotext_envelopes_accepted_total");
-        phase.serverDeliveredInWindow = BenchServer.metric(atWindowEnd, "mikrotext_envelopes_delivered_total")
-                - BenchServer.metric(before, "mikrotext_envelopes_delivered_total");
+        phase.serverAcceptedInWindow = grew(before, atWindowEnd, "mikrotext_envelopes_accepted_total");
+        phase.serverDeliveredInWindow = grew(before, atWindowEnd, "mikrotext_envelopes_delivered_total");
         if (sampler != null) {
             sampler.close();
             phase.threads = sampler.summary();
@@ -605,20 +603,14 @@ class RelayBench {
         phase.metricsSeconds = (System.nanoTime() - metricsFrom) / 1e9;
         phase.relayWriteCalls = writesBefore < 0 || writesAfter < 0 ? -1 : writesAfter - writesBefore;
         phase.loadGeneratorGcMillis = gcMillis() - loadGeneratorGc;
-        phase.groupCommits = BenchServer.metric(after, "mikrotext_envelopes_store_seconds_count")
-                - BenchServer.metric(before, "mikrotext_envelopes_store_seconds_count");
-        phase.storeSeconds = BenchServer.metric(after, "mikrotext_envelopes_store_seconds_sum")
-                - BenchServer.metric(before, "mikrotext_envelopes_store_seconds_sum");
+        phase.groupCommits = grew(before, after, "mikrotext_envelopes_store_seconds_count");
+        phase.storeSeconds = grew(before, after, "mikrotext_envelopes_store_seconds_sum");
         phase.storeMaxSeconds = BenchServer.metric(after, "mikrotext_envelopes_store_seconds_max");
-        phase.publishSeconds = BenchServer.metric(after, "mikrotext_envelopes_publish_seconds_sum")
-                - BenchServer.metric(before, "mikrotext_envelopes_publish_seconds_sum");
+        phase.publishSeconds = grew(before, after, "mikrotext_envelopes_publish_seconds_sum");
         phase.publishMaxSeconds = BenchServer.metric(after, "mikrotext_envelopes_publish_seconds_max");
         phase.storeP99Seconds = quantile(after, "mikrotext_envelopes_store_seconds", "0.99");
         phase.publishP99Seconds = quantile(after, "mikrotext_envelopes_publish_seconds", "0.99");
-        phase.serverAccepted = BenchServer.metric(after, "mikrotext_envelopes_accepted_total")
-                - BenchServer.metric(before, "mikrotext_envelopes_accepted_total");
-        phase.serverDelivered = BenchServer.metric(after, "mikrotext_envelopes_delivered_total")
-                - BenchServer.metric(before, "mikrotext_envelopes_delivered_total");
+        phase.serverAccepted = grew(before, after, "mikrotext_envelopes_accepted_total");
         if (profile) {
             Path file = OUT.resolve("server-" + slug(name) + ".jfr");
             server.jfrStop("phase" + number, file);
@@ -1134,6 +1126,11 @@ class RelayBench {
     }
 
     // ---------------------------------------------------------------- references measured in the same run
+
+    /** How much one of the relay's counters (or a timer's count or sum) grew from one read of its metrics to another. */
+    private static double grew(Map<String, Double> before, Map<String, Double> after, String name) {
+        return BenchServer.metric(after, name) - BenchServer.metric(before, name);
+    }
 
     /** A timer's quantile as the relay reports it (over its recent window), or -1. */
     private static double quantile(Map<String, Double> metrics, String timer, String q) {

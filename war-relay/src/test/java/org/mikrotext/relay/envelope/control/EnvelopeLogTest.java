@@ -20,6 +20,7 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.mikrotext.relay.cluster.control.ClusterBus;
@@ -209,17 +210,11 @@ class EnvelopeLogTest {
      */
     static EnvelopeLog runningLog(List<Thread> started, long commitMillis) {
         EnvelopeLog log = new EnvelopeLog();
-        log.threads = new ManagedThreadFactory() {
-            public Thread newThread(Runnable loop) {
-                Thread thread = new Thread(loop);
-                started.add(thread);
-                return thread;
-            }
-
-            public ForkJoinWorkerThread newThread(ForkJoinPool pool) {
-                throw new UnsupportedOperationException();
-            }
-        };
+        log.threads = threads(loop -> {
+            Thread thread = new Thread(loop);
+            started.add(thread);
+            return thread;
+        });
         log.dataSource = (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(),
                 new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
                     Thread.sleep(commitMillis);
@@ -241,16 +236,21 @@ class EnvelopeLogTest {
     /** A log whose writer and publishers never run: what it takes stays in flight until it stops. */
     static EnvelopeLog stalledLog() {
         EnvelopeLog log = new EnvelopeLog();
-        log.threads = new ManagedThreadFactory() {
+        log.threads = threads(loop -> new Thread(() -> { }));
+        return log;
+    }
+
+    /** The container's thread factory, making the log's threads with {@code make}. */
+    private static ManagedThreadFactory threads(Function<Runnable, Thread> make) {
+        return new ManagedThreadFactory() {
             public Thread newThread(Runnable loop) {
-                return new Thread(() -> { });
+                return make.apply(loop);
             }
 
             public ForkJoinWorkerThread newThread(ForkJoinPool pool) {
                 throw new UnsupportedOperationException();
             }
         };
-        return log;
     }
 
     static SignedEnvelope envelope(int ciphertextBytes) {

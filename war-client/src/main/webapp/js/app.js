@@ -213,7 +213,9 @@ function outgoingItem(out) {
 function fillOutgoing(item, out) {
   item.replaceChildren();
   item.classList.toggle('failed', out.status === 'failed');
-  item.append(el('div', 'meta', out.status === 'failed' ? out.error : 'Sending…'), el('div', 'text', out.text));
+  const state = out.status === 'failed' ? out.error
+    : out.busy ? 'Sending… the relay is busy, so it goes again in a moment.' : 'Sending…';
+  item.append(el('div', 'meta', state), el('div', 'text', out.text));
   if (out.status === 'failed') {
     const retry = el('button', 'link-button', 'Try again');
     retry.type = 'button';

@@ -39,7 +39,8 @@ function isParticipant(p) {
 
 /**
  * One room this person is in. Events (CustomEvent detail):
- * `message` {seq, senderId, senderName, text, mine, verified}; `outgoing` {id, text, status: 'sending'|'failed'|'done', error};
+ * `message` {seq, senderId, senderName, text, mine, verified};
+ * `outgoing` {id, text, status: 'sending'|'failed'|'done', error, busy (the relay was busy: it is sent again soon)};
  * `participants` [{participantId, pseudonym, role, you}]; `safety` {code, changed}; `state` {state, reason};
  * `unread` {count}; `expires` {expiresAt}.
  */
@@ -274,7 +275,7 @@ export class RoomSession extends EventTarget {
       const { seq } = await this.#conn.call('POST', '/envelopes', out.env);
       this.#acked(out.id, seq);
     } catch (e) {
-      this.#failed(out.id, e.status ?? 0, e.detail);
+      this.#failed(out.id, e.status ?? 0, e.detail, e.retryAfter);
     }
   }
 
@@ -283,10 +284,11 @@ export class RoomSession extends EventTarget {
     if (out && Number.isSafeInteger(seq)) out.seq = seq;
   }
 
-  #failed(id, status, detail) {
+  #failed(id, status, detail, retryAfter) {
     const out = this.#outgoing.get(id);
     if (!out || out.status !== 'sending') return;
     if (status === 409 && /already stored/i.test(detail ?? '')) return; // a resend of a stored envelope
+    if (status === 503 && this.#sendAgainLater(out, retryAfter)) return;
     if (status === 409 && /key version/i.test(detail ?? '') && !out.resealed) {
       out.resealed = true;
       this.#reseal(out, status);
@@ -317,17 +319,39 @@ export class RoomSession extends EventTarget {
     }
   }
 
-  // A socket dropped before acks came back: the catch-up has shown what was stored; send the rest again.
+  // The relay was busy (503): the same envelope goes again after a pause, as it is. A busy relay refuses before it
+  // stores, and where it may have stored it after all (it stopped, or a REST send outlasted its wait) the resend is
+  // refused as already stored: nothing is sent twice. False once a minute has gone by: the message fails.
+  #sendAgainLater(out, retryAfter) {
+    const delay = busyResendDelay(out.busyResends ?? 0, retryAfter, out.busyWaited ?? 0);
+    if (delay === null || this.#endReason) return false;
+    out.busyResends = (out.busyResends ?? 0) + 1;
+    out.busyWaited = (out.busyWaited ?? 0) + delay;
+    out.busy = true;
+    this.#emit('outgoing', this.#outView(out));
+    out.busyTimer = setTimeout(() => {
+      out.busyTimer = null;
+      if (out.status !== 'sending') return;
+      out.busy = false;
+      this.#emit('outgoing', this.#outView(out));
+      this.#sendQueue = this.#sendQueue.then(() => this.#transmit(out)).catch(() => {});
+    }, delay);
+    return true;
+  }
+
+  // A socket dropped before acks came back: the catch-up has shown what was stored; send the rest again (not those
+  // waiting to be sent again after a busy relay: their timer sends them).
   #resendStale() {
     for (const out of this.#outgoing.values()) {
-      if (out.status === 'sending' && out.env && out.via !== 'rest' && out.via !== this.#generation) {
+      if (out.status === 'sending' && out.env && out.via !== 'rest' && out.via !== this.#generation
+          && !out.busyTimer) {
         this.#sendQueue = this.#sendQueue.then(() => this.#transmit(out)).catch(() => {});
       }
     }
   }
 
   #outView(out) {
-    return { id: out.id, text: out.text, status: out.status, error: out.error };
+    return { id: out.id, text: out.text, status: out.status, error: out.error, busy: out.status === 'sending' && out.busy === true };
   }
 
   // ------------------------------------------------------------ receiving
@@ -643,6 +667,18 @@ export class RoomSession extends EventTarget {
     rk.fill(0);
     return session.start();
   }
+}
+
+/**
+ * How long to wait before sending again a message the relay refused as busy (503), after `resends` earlier resends
+ * and `waitedMs` of waiting: the relay's Retry-After (1 s if it named none, at least 1 s), doubled for each earlier
+ * resend up to 15 s, give or take a fifth so that the clients of a busy relay do not come back together. Null once the
+ * wait would pass a minute: then the message shows as not sent.
+ */
+export function busyResendDelay(resends, retryAfterSeconds, waitedMs, random = Math.random) {
+  const first = Math.max(1, Number(retryAfterSeconds) || 1) * 1000;
+  const delay = Math.round(Math.min(first * 2 ** resends, 15000) * (0.8 + 0.4 * random()));
+  return waitedMs + delay > 60000 ? null : delay;
 }
 
 /** The text shown under a message the relay did not take, by the refusal's HTTP status (0: no connection). */

@@ -219,7 +219,7 @@ class OperationsIT {
         }
     }
 
-    private static double metric(String exposition, String name) {
+    static double metric(String exposition, String name) {
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*})? ([0-9.eE+-]+)$").matcher(exposition);
         double total = 0;
         boolean found = false;

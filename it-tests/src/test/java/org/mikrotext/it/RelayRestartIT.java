@@ -1,19 +1,25 @@
 package org.mikrotext.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mikrotext.it.support.Browser;
+import org.mikrotext.it.support.Database;
 import org.mikrotext.it.support.MicroProcess;
+import org.mikrotext.it.support.Relay;
 
 /**
- * The relay restarts in the middle of a conversation (a Payara Micro process this test controls, on PostgreSQL):
- * the browsers reconnect by themselves, resume by seq, and nothing is lost or shown twice.
+ * Relays in trouble, each a Payara Micro process the test controls, on PostgreSQL, with browsers in the room: one
+ * restarts in the middle of a conversation (the browsers reconnect by themselves, resume by seq, and nothing is lost
+ * or shown twice), and one too busy to take a message (the browser sends it again by itself).
  */
 class RelayRestartIT {
 
@@ -56,5 +62,51 @@ class RelayRestartIT {
             bob.awaitMessages(expected, 30);
             assertEquals(expected, alice.messages());
         }
+    }
+
+    @Test
+    void aMessageTheBusyRelayRefusedIsSentAgainByItself() throws Exception {
+        try (MicroProcess micro = new MicroProcess(dir, Map.of("MIKROTEXT_ENVELOPE_MAX_IN_FLIGHT", "1"), List.of());
+             Browser alice = new Browser("alice"); Browser bob = new Browser("bob")) {
+            micro.start();
+            Relay relay = new Relay(micro.port());
+            alice.open(micro.base().toString());
+            alice.type("#create-pseudonym", "Alice");
+            alice.click("#create-submit");
+            alice.waitUntil(d -> BrowserIT.connectionState(alice).equals("connected"), 20);
+            bob.open(micro.base().toString());
+            BrowserIT.join(bob, BrowserIT.inviteLink(alice), "Bob");
+            String roomId = BrowserIT.roomIdOf(alice);
+
+            List<String> expected = List.of("Alice: Stored once the database lets go",
+                    "Alice: Refused as busy, then sent again");
+            try (Connection db = Database.connect()) {
+                // The room's row is locked, so the relay's writer waits: Alice's first message stays in flight and
+                // fills the relay's bound of one, and her second is refused (503 relay-busy).
+                db.setAutoCommit(false);
+                try (PreparedStatement lock = db.prepareStatement("SELECT id FROM rooms WHERE id = ? FOR UPDATE")) {
+                    lock.setString(1, roomId);
+                    lock.executeQuery().close();
+                }
+                alice.say("Stored once the database lets go");
+                alice.waitUntil(d -> inFlight(relay) == 1, 20);
+                alice.say("Refused as busy, then sent again");
+                alice.waitUntil(d -> alice.js("return [...document.querySelectorAll('#log li.pending .meta')]"
+                        + ".map(e => e.textContent).join('|')").toString().contains("the relay is busy, so it goes again"), 20);
+                assertTrue(alice.all("#log li.failed").isEmpty(), "a busy relay fails no message");
+                assertEquals(0, Database.count("SELECT COUNT(*) FROM envelopes WHERE room_id = ?", roomId));
+                db.rollback();
+            }
+            bob.awaitMessages(expected, 40);
+            alice.awaitMessages(expected, 40);
+            assertTrue(alice.all("#log li.pending").isEmpty(), "nothing left to send");
+            assertEquals(2, Database.count("SELECT COUNT(*) FROM envelopes WHERE room_id = ?", roomId));
+            assertTrue(OperationsIT.metric(relay.call("GET", "metrics", null, null).body(),
+                    "mikrotext_rejections_total") >= 1, "the relay refused at least one send");
+        }
+    }
+
+    private static double inFlight(Relay relay) {
+        return OperationsIT.metric(relay.call("GET", "metrics", null, null).body(), "mikrotext_envelopes_in_flight");
     }
 }

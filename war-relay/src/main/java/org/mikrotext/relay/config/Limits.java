@@ -50,6 +50,14 @@ public class Limits {
     int maxCiphertextBytes;
 
     @Inject
+    @ConfigProperty(name = "mikrotext.envelope.max-in-flight", defaultValue = "20000")
+    int maxInFlight;
+
+    @Inject
+    @ConfigProperty(name = "mikrotext.envelope.max-in-flight-bytes", defaultValue = "67108864")
+    int maxInFlightBytes;
+
+    @Inject
     @ConfigProperty(name = "mikrotext.ws.max-frame-bytes", defaultValue = "163840")
     int maxFrameBytes;
 
@@ -128,6 +136,8 @@ public class Limits {
                 .atLeastOne("mikrotext.room.max-open-invites", maxOpenInvites)
                 .atLeastOne("mikrotext.room.max-envelopes", maxEnvelopes)
                 .atLeastOne("mikrotext.envelope.max-ciphertext-bytes", maxCiphertextBytes)
+                .atLeastOne("mikrotext.envelope.max-in-flight", maxInFlight)
+                .atLeastOne("mikrotext.envelope.max-in-flight-bytes", maxInFlightBytes)
                 .atLeastOne("mikrotext.ws.max-frame-bytes", maxFrameBytes)
                 .atLeastOne("mikrotext.rest.max-body-bytes", maxBodyBytes)
                 .atLeastOne("mikrotext.pseudonym.max-code-points", maxPseudonymCodePoints)
@@ -198,6 +208,16 @@ public class Limits {
 
     public int maxCiphertextBytes() {
         return maxCiphertextBytes;
+    }
+
+    /** Envelopes checked and not yet stored and handed to their sockets, past which sends are refused as busy. */
+    public int maxInFlight() {
+        return maxInFlight;
+    }
+
+    /** The ciphertext bytes of those envelopes, bounded the same way. */
+    public int maxInFlightBytes() {
+        return maxInFlightBytes;
     }
 
     public int maxFrameBytes() {

@@ -20,6 +20,8 @@ class LimitsTest {
         limits.maxOpenInvites = 256;
         limits.maxEnvelopes = 10_000;
         limits.maxCiphertextBytes = 65_536;
+        limits.maxInFlight = 20_000;
+        limits.maxInFlightBytes = 67_108_864;
         limits.maxFrameBytes = 163_840;
         limits.maxBodyBytes = 163_840;
         limits.maxPseudonymCodePoints = 40;
@@ -54,10 +56,12 @@ class LimitsTest {
         Limits limits = defaults();
         limits.maxEnvelopes = 0;
         limits.maxCiphertextBytes = -1;
+        limits.maxInFlight = 0;
         limits.sendCapacity = 0;
         limits.maxQueuedBytes = -4;
         assertEquals(List.of("mikrotext.room.max-envelopes must be at least 1 (it is 0)",
                 "mikrotext.envelope.max-ciphertext-bytes must be at least 1 (it is -1)",
+                "mikrotext.envelope.max-in-flight must be at least 1 (it is 0)",
                 "mikrotext.rate.send.capacity must be at least 1 (it is 0)",
                 "mikrotext.ws.max-queued-bytes must be at least 1 (it is -4)"), limits.problems());
     }

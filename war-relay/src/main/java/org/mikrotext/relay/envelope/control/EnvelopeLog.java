@@ -1,5 +1,6 @@
 package org.mikrotext.relay.envelope.control;
 
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
@@ -79,10 +80,14 @@ public class EnvelopeLog {
     /**
      * Envelopes checked and not yet stored and handed to their sockets (waiting for a writer, being stored, or waiting
      * for a publisher); with this many in flight the relay answers 503 relay-busy, so that a relay that cannot keep up
-     * holds a bounded backlog (at most this many envelopes' wait) instead of one that grows with the overload.
+     * holds a bounded backlog (at most this many envelopes' wait) instead of one that grows with the overload. The
+     * default of {@code mikrotext.envelope.max-in-flight}.
      */
     static final int MAX_IN_FLIGHT = 20_000;
-    /** The ciphertext bytes of the envelopes in flight, bounded too: 20,000 envelopes of 64 KiB would be 1.25 GiB. */
+    /**
+     * The ciphertext bytes of the envelopes in flight, bounded too: 20,000 envelopes of 64 KiB would be 1.25 GiB. The
+     * default of {@code mikrotext.envelope.max-in-flight-bytes}.
+     */
     static final long MAX_IN_FLIGHT_BYTES = 64L << 20;
     private static final String TOO_MANY = "The relay is storing and handing out too many envelopes at once";
     static final String SHUTTING_DOWN = "The relay is shutting down";
@@ -116,6 +121,8 @@ public class EnvelopeLog {
     private final AtomicLong inFlightBytes = new AtomicLong();
     private volatile boolean started;
     private volatile boolean stopped;
+    private int maxInFlight = MAX_IN_FLIGHT;
+    private long maxInFlightBytes = MAX_IN_FLIGHT_BYTES;
 
     /** One envelope on its way: what to append, and who waits for the outcome. */
     private static final class Pending {
@@ -173,11 +180,11 @@ public class EnvelopeLog {
         refuseIfBusy(inFlight.get(), inFlightBytes.get(), stopped);
     }
 
-    static void refuseIfBusy(int envelopes, long bytes, boolean stopping) {
+    void refuseIfBusy(int envelopes, long bytes, boolean stopping) {
         if (stopping) {
             throw busy(SHUTTING_DOWN);
         }
-        if (envelopes >= MAX_IN_FLIGHT || bytes >= MAX_IN_FLIGHT_BYTES) {
+        if (envelopes >= maxInFlight || bytes >= maxInFlightBytes) {
             throw busy(TOO_MANY);
         }
     }
@@ -186,7 +193,7 @@ public class EnvelopeLog {
     private void take(Pending pending) {
         int envelopes = inFlight.incrementAndGet();
         long bytes = inFlightBytes.addAndGet(pending.bytes);
-        if (envelopes > MAX_IN_FLIGHT || (bytes > MAX_IN_FLIGHT_BYTES && envelopes > 1)) {
+        if (envelopes > maxInFlight || (bytes > maxInFlightBytes && envelopes > 1)) {
             release(pending);
             throw busy(TOO_MANY);
         }
@@ -218,6 +225,17 @@ public class EnvelopeLog {
     /** Their ciphertext bytes. */
     long inFlightBytes() {
         return inFlightBytes.get();
+    }
+
+    /** The bounds on what is in flight, from the configuration. */
+    @PostConstruct
+    void configure() {
+        bound(limits.maxInFlight(), limits.maxInFlightBytes());
+    }
+
+    void bound(int envelopes, long bytes) {
+        maxInFlight = envelopes;
+        maxInFlightBytes = bytes;
     }
 
     @PreDestroy

@@ -68,15 +68,37 @@ class EnvelopeLogTest {
 
     @Test
     void theBoundsRefuseAsBusyAtTheirLimitAndAStoppingRelayAlways() {
-        EnvelopeLog.refuseIfBusy(EnvelopeLog.MAX_IN_FLIGHT - 1, EnvelopeLog.MAX_IN_FLIGHT_BYTES - 1, false);
+        EnvelopeLog log = new EnvelopeLog();
+        log.refuseIfBusy(EnvelopeLog.MAX_IN_FLIGHT - 1, EnvelopeLog.MAX_IN_FLIGHT_BYTES - 1, false);
 
-        Problem full = assertThrows(Problem.class,
-                () -> EnvelopeLog.refuseIfBusy(EnvelopeLog.MAX_IN_FLIGHT, 0, false));
+        Problem full = assertThrows(Problem.class, () -> log.refuseIfBusy(EnvelopeLog.MAX_IN_FLIGHT, 0, false));
         assertEquals(503, full.status());
         assertEquals("relay-busy", full.shortType());
         assertEquals("relay-busy", assertThrows(Problem.class,
-                () -> EnvelopeLog.refuseIfBusy(0, EnvelopeLog.MAX_IN_FLIGHT_BYTES, false)).shortType());
-        assertEquals("relay-busy", assertThrows(Problem.class, () -> EnvelopeLog.refuseIfBusy(0, 0, true)).shortType());
+                () -> log.refuseIfBusy(0, EnvelopeLog.MAX_IN_FLIGHT_BYTES, false)).shortType());
+        assertEquals("relay-busy", assertThrows(Problem.class, () -> log.refuseIfBusy(0, 0, true)).shortType());
+    }
+
+    @Test
+    void theConfiguredBoundsReplaceTheDefaults() {
+        EnvelopeLog byCount = stalledLog();
+        byCount.bound(2, 100);
+        CompletableFuture<Envelope> first = byCount.append("room", "participant", envelope(16));
+        byCount.append("room", "participant", envelope(16));
+        assertEquals("relay-busy", assertThrows(Problem.class, byCount::admit).shortType(), "two envelopes fill it");
+        assertEquals("relay-busy", assertThrows(Problem.class,
+                () -> byCount.append("room", "participant", envelope(16))).shortType());
+        assertEquals(2, byCount.inFlight());
+        byCount.stop();
+        assertTrue(first.isCompletedExceptionally());
+
+        EnvelopeLog byBytes = stalledLog();
+        byBytes.bound(10, 100);
+        byBytes.append("room", "participant", envelope(90));
+        assertEquals("relay-busy", assertThrows(Problem.class,
+                () -> byBytes.append("room", "participant", envelope(20))).shortType(), "110 of 100 bytes");
+        assertEquals(1, byBytes.inFlight());
+        byBytes.stop();
     }
 
     @Test

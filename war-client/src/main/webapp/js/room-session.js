@@ -112,7 +112,7 @@ export class RoomSession extends EventTarget {
   /** Messages shown so far, in seq order (copies). */
   get messages() { return this.#messages.map((m) => ({ ...m })); }
   /** Messages still on their way or refused. */
-  get outgoing() { return [...this.#outgoing.values()].map(({ id, text, status, error }) => ({ id, text, status, error })); }
+  get outgoing() { return [...this.#outgoing.values()].map((out) => this.#outView(out)); }
   /** The relay's current participant list, yours marked. */
   get participants() { return this.#participants.map((p) => ({ ...p })); }
   /** The current safety code and whether it changed since last checked. */
@@ -288,7 +288,8 @@ export class RoomSession extends EventTarget {
     const out = this.#outgoing.get(id);
     if (!out || out.status !== 'sending') return;
     if (status === 409 && /already stored/i.test(detail ?? '')) return; // a resend of a stored envelope
-    if (status === 503 && this.#sendAgainLater(out, retryAfter)) return;
+    // A busy relay (503), or no relay at all while waiting for a busy one (it may be restarting): wait and send again.
+    if ((status === 503 || (status === 0 && out.busyResends)) && this.#sendAgainLater(out, retryAfter)) return;
     if (status === 409 && /key version/i.test(detail ?? '') && !out.resealed) {
       out.resealed = true;
       this.#reseal(out, status);
@@ -321,7 +322,8 @@ export class RoomSession extends EventTarget {
 
   // The relay was busy (503): the same envelope goes again after a pause, as it is. A busy relay refuses before it
   // stores, and where it may have stored it after all (it stopped, or a REST send outlasted its wait) the resend is
-  // refused as already stored: nothing is sent twice. False once a minute has gone by: the message fails.
+  // refused as already stored: nothing is stored twice. False once the waits would pass a minute: the message fails.
+  // `busyTimer` stays set until the resend starts, so that a reconnect's #resendStale does not send it as well.
   #sendAgainLater(out, retryAfter) {
     const delay = busyResendDelay(out.busyResends ?? 0, retryAfter, out.busyWaited ?? 0);
     if (delay === null || this.#endReason) return false;
@@ -330,11 +332,13 @@ export class RoomSession extends EventTarget {
     out.busy = true;
     this.#emit('outgoing', this.#outView(out));
     out.busyTimer = setTimeout(() => {
-      out.busyTimer = null;
-      if (out.status !== 'sending') return;
+      if (this.#outgoing.get(out.id) !== out || out.status !== 'sending') return; // arrived, or the room ended
       out.busy = false;
       this.#emit('outgoing', this.#outView(out));
-      this.#sendQueue = this.#sendQueue.then(() => this.#transmit(out)).catch(() => {});
+      this.#sendQueue = this.#sendQueue.then(() => {
+        out.busyTimer = null;
+        return this.#outgoing.get(out.id) === out ? this.#transmit(out) : undefined;
+      }).catch(() => {});
     }, delay);
     return true;
   }
@@ -465,7 +469,10 @@ export class RoomSession extends EventTarget {
       for (const out of this.#outgoing.values()) {
         if (out.env?.chainId === env.chainId && out.env.chainIndex === env.chainIndex) own = out;
       }
-      if (own) this.#outgoing.delete(own.id);
+      if (own) {
+        clearTimeout(own.busyTimer);
+        this.#outgoing.delete(own.id);
+      }
     }
     this.#recvQueue = this.#recvQueue.then(() => this.#show(env, own)).catch(() => {});
   }
@@ -633,6 +640,7 @@ export class RoomSession extends EventTarget {
     this.#token = null;
     this.#state = 'ended';
     for (const out of this.#outgoing.values()) {
+      clearTimeout(out.busyTimer);
       if (out.status !== 'sending') continue;
       out.status = 'failed';
       out.error = 'Not sent: the room has ended.';

@@ -384,7 +384,7 @@ export class RoomSession extends EventTarget {
         this.#acked(frame.id, frame.seq);
         break;
       case 'error':
-        if (frame.id != null) this.#failed(frame.id, frame.code, frame.message);
+        if (frame.id != null) this.#failed(frame.id, frame.code, frame.message, frame.retryAfter);
         break;
       case 'key-rotated':
         this.#recvQueue = this.#recvQueue.then(() => this.#adoptKey(frame.keyVersion, frame.wrapped));

@@ -553,6 +553,7 @@ class RelayIT {
                 assertTrue(Set.of("ack", "error").contains(answer.getString("type")), answer.toString());
                 if ("error".equals(answer.getString("type"))) {
                     assertEquals(429, answer.getInt("code"), answer.toString());
+                    assertTrue(answer.getInt("retryAfter") >= 1, "the bucket's wait, as REST's Retry-After: " + answer);
                     refused++;
                 }
             }

@@ -135,7 +135,7 @@ public class RoomSocket {
             if (sender == null) {
                 closeQuietly(CloseCodes.BAD_TOKEN, "the first frame must be hello");
             } else {
-                outbox.offer(errorFrame(400, "The frame is not a JSON object", null));
+                outbox.offer(errorFrame(400, "The frame is not a JSON object", 0, null));
             }
             return;
         }
@@ -152,8 +152,8 @@ public class RoomSocket {
         switch (type) {
             case "send" -> send(frame, id);
             case "ping" -> outbox.offer(withId(JsonIO.object().add("type", "pong"), id).build().toString());
-            case "hello" -> outbox.offer(errorFrame(400, "Already authenticated", id));
-            default -> outbox.offer(errorFrame(400, "Unknown frame type", id));
+            case "hello" -> outbox.offer(errorFrame(400, "Already authenticated", 0, id));
+            default -> outbox.offer(errorFrame(400, "Unknown frame type", 0, id));
         }
     }
 
@@ -222,7 +222,7 @@ public class RoomSocket {
 
     private void reject(Problem problem, JsonValue id) {
         services.metrics().rejected(problem.shortType());
-        outbox.offer(errorFrame(problem.status(), problem.detail(), id));
+        outbox.offer(errorFrame(problem.status(), problem.detail(), problem.retryAfterSeconds(), id));
         if (problem.status() == 429 && floodBudget().tryTake(System.nanoTime()) > 0) {
             outbox.close(CloseCodes.FLOODING, "too many frames after being told to slow down");
         }
@@ -236,9 +236,14 @@ public class RoomSocket {
         return floodBudget;
     }
 
-    private static String errorFrame(int code, String message, JsonValue id) {
-        return withId(JsonIO.object().add("type", "error").add("code", code)
-                .add("message", message == null ? "" : message), id).build().toString();
+    /** An {@code error}; {@code retryAfter} (seconds) when the refusal names one, as REST's {@code Retry-After}. */
+    private static String errorFrame(int code, String message, long retryAfterSeconds, JsonValue id) {
+        JsonObjectBuilder frame = JsonIO.object().add("type", "error").add("code", code)
+                .add("message", message == null ? "" : message);
+        if (retryAfterSeconds > 0) {
+            frame.add("retryAfter", retryAfterSeconds);
+        }
+        return withId(frame, id).build().toString();
     }
 
     private static JsonObjectBuilder withId(JsonObjectBuilder builder, JsonValue id) {

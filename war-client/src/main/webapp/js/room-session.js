@@ -355,7 +355,8 @@ export class RoomSession extends EventTarget {
   }
 
   #outView(out) {
-    return { id: out.id, text: out.text, status: out.status, error: out.error, busy: out.status === 'sending' && out.busy === true };
+    const busy = out.status === 'sending' && out.busy === true;
+    return { id: out.id, text: out.text, status: out.status, error: out.error, busy };
   }
 
   // ------------------------------------------------------------ receiving

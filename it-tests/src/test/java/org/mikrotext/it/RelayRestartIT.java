@@ -92,7 +92,8 @@ class RelayRestartIT {
                 alice.waitUntil(d -> inFlight(relay) == 1, 20);
                 alice.say("Refused as busy, then sent again");
                 alice.waitUntil(d -> alice.js("return [...document.querySelectorAll('#log li.pending .meta')]"
-                        + ".map(e => e.textContent).join('|')").toString().contains("the relay is busy, so it goes again"), 20);
+                        + ".map(e => e.textContent).join('|')").toString()
+                        .contains("the relay is busy, so it goes again"), 20);
                 assertTrue(alice.all("#log li.failed").isEmpty(), "a busy relay fails no message");
                 assertEquals(0, Database.count("SELECT COUNT(*) FROM envelopes WHERE room_id = ?", roomId));
                 db.rollback();

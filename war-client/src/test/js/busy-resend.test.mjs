@@ -1,6 +1,7 @@
-// A message the relay refuses as busy (503) is sent again by the session itself, the same envelope unchanged, and not
-// once more after it has arrived. The session runs with real WebCrypto keys over a scripted socket that stands in for
-// the browser's WebSocket (this is a unit test of the session; the relay itself is tested in RelayRestartIT).
+// A message the relay refuses as busy (503) is sent again by the session itself, the same envelope unchanged: not once
+// more after it has arrived, not twice when the socket reconnects meanwhile, and not given up when the resend finds no
+// relay at all. The session runs with real WebCrypto keys over a scripted socket that stands in for the browser's
+// WebSocket (this is a unit test of the session; the relay itself is tested in RelayRestartIT).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { b64uEncode, generateExchangeKeyPair, generateSigningKeyPair } from '../../main/webapp/js/mtx1.js';
@@ -23,6 +24,17 @@ class ScriptedSocket {
     this.onopen();
   }
   deliver(frame) { this.onmessage({ data: JSON.stringify(frame) }); }
+  /** The relay answers the hello: the socket is live, caught up and told who is in the room. */
+  accept() {
+    this.open();
+    assert.equal(this.sent.at(-1).type, 'hello');
+    this.deliver({ type: 'ready' });
+    this.deliver({ type: 'participants', participants: [] });
+  }
+  drop() {
+    this.readyState = 3;
+    this.onclose({ code: 1006, reason: '' });
+  }
   sends() { return this.sent.filter((f) => f.type === 'send'); }
 }
 
@@ -42,7 +54,8 @@ async function until(condition, what, ms = 5000) {
 
 const random = (n) => b64uEncode(globalThis.crypto.getRandomValues(new Uint8Array(n)));
 
-test('a busy refusal is sent again unchanged, and not again once the message has arrived', async () => {
+/** A started session of Alice's on a socket that is open and past `ready`. */
+async function connectedSession() {
   const keys = { signing: await generateSigningKeyPair(), exchange: await generateExchangeKeyPair() };
   const participantId = random(16);
   const session = new RoomSession({
@@ -53,17 +66,23 @@ test('a busy refusal is sent again unchanged, and not again once the message has
   session.addEventListener('outgoing', (e) => views.push(e.detail));
   session.start();
   const socket = ScriptedSocket.opened.at(-1);
-  socket.open();
-  assert.equal(socket.sent[0].type, 'hello');
-  socket.deliver({ type: 'ready' });
-  socket.deliver({ type: 'participants', participants: [] });
+  socket.accept();
+  return { session, participantId, views, socket };
+}
 
+/** Alice says hello and the relay refuses it as busy; returns the message's id and the frame it was sent in. */
+async function refusedAsBusy(session, socket) {
   const id = session.sendText('hello');
   await until(() => socket.sends().length === 1, 'the first send');
   const first = socket.sends()[0];
   assert.equal(first.id, id);
-
   socket.deliver({ type: 'error', id, code: 503, message: 'busy', retryAfter: 1 });
+  return { id, first };
+}
+
+test('a busy refusal is sent again unchanged, and not again once the message has arrived', async () => {
+  const { session, participantId, views, socket } = await connectedSession();
+  const { id, first } = await refusedAsBusy(session, socket);
   assert.deepEqual(views.at(-1), { id, text: 'hello', status: 'sending', error: null, busy: true });
   assert.equal(session.outgoing[0].busy, true, 'the view of a room switched back to says so too');
   await sleep(700);
@@ -84,5 +103,49 @@ test('a busy refusal is sent again unchanged, and not again once the message has
   assert.equal(socket.sends().length, 2, 'no resend of a message that arrived');
   assert.deepEqual(session.outgoing, []);
   assert.ok(!views.some((v) => v.status === 'failed'), 'never shown as not sent');
+  session.close();
+});
+
+test('a reconnect while a resend waits does not send it twice', async () => {
+  const { session, socket } = await connectedSession();
+  const { first } = await refusedAsBusy(session, socket);
+  socket.drop();
+
+  // The session reconnects (within 0.5 s) before the resend is due (0.8–1.2 s): the new socket's catch-up, which
+  // sends again what the old socket left unanswered, leaves this message to its timer.
+  await until(() => ScriptedSocket.opened.at(-1) !== socket, 'the reconnect', 1000);
+  const again = ScriptedSocket.opened.at(-1);
+  again.accept();
+  await sleep(100);
+  assert.equal(again.sends().length, 0, 'not sent by the catch-up while its timer waits');
+  await until(() => again.sends().length === 1, 'the resend on the new socket', 2000);
+  assert.deepEqual(again.sends()[0], first, 'the same envelope, unchanged');
+  await sleep(300);
+  assert.equal(again.sends().length, 1, 'sent once');
+  session.close();
+});
+
+test('a resend that finds no relay at all waits again instead of failing', async () => {
+  let restSends = 0;
+  globalThis.fetch = async () => {
+    restSends++;
+    throw new TypeError('connection refused'); // the relay is restarting
+  };
+  const { session, views, socket } = await connectedSession();
+  const { first } = await refusedAsBusy(session, socket);
+  socket.drop();
+
+  // With no socket the resend goes by REST, finds nothing listening, and waits again.
+  await until(() => restSends === 1, 'the resend by REST', 2000);
+  await until(() => views.at(-1).busy === true, 'waiting again');
+  assert.ok(!views.some((v) => v.status === 'failed'), 'not shown as not sent');
+
+  // The relay is back: the next resend goes on the new socket.
+  const again = ScriptedSocket.opened.at(-1);
+  assert.notEqual(again, socket, 'the session reconnected');
+  again.accept();
+  await until(() => again.sends().length === 1, 'the resend on the new socket', 3000);
+  assert.deepEqual(again.sends()[0], first, 'the same envelope, unchanged');
+  assert.equal(restSends, 1);
   session.close();
 });

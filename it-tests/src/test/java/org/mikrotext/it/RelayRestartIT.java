@@ -31,13 +31,7 @@ class RelayRestartIT {
         try (MicroProcess relay = new MicroProcess(dir, Map.of(), List.of());
              Browser alice = new Browser("alice"); Browser bob = new Browser("bob")) {
             relay.start();
-            String base = relay.base().toString();
-            alice.open(base);
-            alice.type("#create-pseudonym", "Alice");
-            alice.click("#create-submit");
-            alice.waitUntil(d -> BrowserIT.connectionState(alice).equals("connected"), 20);
-            bob.open(base);
-            BrowserIT.join(bob, BrowserIT.inviteLink(alice), "Bob");
+            aliceInvitesBob(relay, alice, bob);
 
             List<String> expected = new ArrayList<>();
             alice.say("Before the restart");
@@ -70,12 +64,7 @@ class RelayRestartIT {
              Browser alice = new Browser("alice"); Browser bob = new Browser("bob")) {
             micro.start();
             Relay relay = new Relay(micro.port());
-            alice.open(micro.base().toString());
-            alice.type("#create-pseudonym", "Alice");
-            alice.click("#create-submit");
-            alice.waitUntil(d -> BrowserIT.connectionState(alice).equals("connected"), 20);
-            bob.open(micro.base().toString());
-            BrowserIT.join(bob, BrowserIT.inviteLink(alice), "Bob");
+            aliceInvitesBob(micro, alice, bob);
             String roomId = BrowserIT.roomIdOf(alice);
 
             List<String> expected = List.of("Alice: Stored once the database lets go",
@@ -89,7 +78,7 @@ class RelayRestartIT {
                     lock.executeQuery().close();
                 }
                 alice.say("Stored once the database lets go");
-                alice.waitUntil(d -> inFlight(relay) == 1, 20);
+                alice.waitUntil(d -> metric(relay, "mikrotext_envelopes_in_flight") == 1, 20);
                 alice.say("Refused as busy, then sent again");
                 alice.waitUntil(d -> alice.js("return [...document.querySelectorAll('#log li.pending .meta')]"
                         + ".map(e => e.textContent).join('|')").toString()
@@ -102,12 +91,23 @@ class RelayRestartIT {
             alice.awaitMessages(expected, 40);
             assertTrue(alice.all("#log li.pending").isEmpty(), "nothing left to send");
             assertEquals(2, Database.count("SELECT COUNT(*) FROM envelopes WHERE room_id = ?", roomId));
-            assertTrue(OperationsIT.metric(relay.call("GET", "metrics", null, null).body(),
-                    "mikrotext_rejections_total") >= 1, "the relay refused at least one send");
+            assertTrue(metric(relay, "mikrotext_rejections_total") >= 1, "the relay refused at least one send");
         }
     }
 
-    private static double inFlight(Relay relay) {
-        return OperationsIT.metric(relay.call("GET", "metrics", null, null).body(), "mikrotext_envelopes_in_flight");
+    /** Alice creates a room on the relay and Bob joins it with her invite; both are connected. */
+    private static void aliceInvitesBob(MicroProcess relay, Browser alice, Browser bob) {
+        String base = relay.base().toString();
+        alice.open(base);
+        alice.type("#create-pseudonym", "Alice");
+        alice.click("#create-submit");
+        alice.waitUntil(d -> BrowserIT.connectionState(alice).equals("connected"), 20);
+        bob.open(base);
+        BrowserIT.join(bob, BrowserIT.inviteLink(alice), "Bob");
+    }
+
+    /** A metric's value now (summed over its labels). */
+    private static double metric(Relay relay, String name) {
+        return OperationsIT.metric(relay.call("GET", "metrics", null, null).body(), name);
     }
 }

@@ -149,3 +149,56 @@ test('a resend that finds no relay at all waits again instead of failing', async
   assert.equal(restSends, 1);
   session.close();
 });
+
+test('in polling mode a send refused as busy over REST goes again after its Retry-After, unchanged', async () => {
+  const posts = [];
+  let stored = [];
+  globalThis.fetch = async (url, init) => {
+    const path = new URL(url, 'http://relay.test').pathname;
+    const json = (status, body, headers = {}) => new Response(JSON.stringify(body), { status, headers });
+    if (init.method === 'POST' && path.endsWith('/envelopes')) {
+      posts.push({ at: Date.now(), body: JSON.parse(init.body) });
+      if (posts.length === 1) {
+        return json(503, { type: 'https://mikrotext.org/problems/relay-busy', status: 503, detail: 'busy' },
+          { 'Content-Type': 'application/problem+json', 'Retry-After': '1' });
+      }
+      return json(201, { seq: 1 });
+    }
+    if (path.endsWith('/envelopes')) return json(200, { envelopes: stored });
+    return json(200, { participants: [], keyVersion: 1 });
+  };
+  const keys = { signing: await generateSigningKeyPair(), exchange: await generateExchangeKeyPair() };
+  const participantId = random(16);
+  const session = new RoomSession({
+    roomId: random(16), participantId, pseudonym: 'Alice', role: 'creator', keyVersion: 1,
+    sessionToken: random(32), roomKey: random(32), expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+  }, keys);
+  const views = [];
+  const states = [];
+  session.addEventListener('outgoing', (e) => views.push(e.detail));
+  session.addEventListener('state', (e) => states.push(e.detail.state));
+  session.start();
+
+  // No socket ever opens (a proxy that refuses the upgrade): after three tries the session polls over REST.
+  for (let tries = 0; !states.includes('polling'); tries++) {
+    assert.ok(tries < 3, 'polling after three failed sockets');
+    const socket = ScriptedSocket.opened.at(-1);
+    socket.drop();
+    await until(() => states.includes('polling') || ScriptedSocket.opened.at(-1) !== socket, 'the next try', 3000);
+  }
+  const id = session.sendText('hello');
+  await until(() => posts.length === 1, 'the send by REST');
+  await until(() => views.at(-1)?.busy === true, 'the message shown as waiting for the relay');
+  await until(() => posts.length === 2, 'the resend by REST', 2000);
+  const waited = posts[1].at - posts[0].at;
+  assert.ok(waited >= 800 && waited <= 1500, `resent after the relay's Retry-After with jitter (${waited} ms)`);
+  assert.deepEqual(posts[1].body, posts[0].body, 'the same envelope, unchanged');
+
+  // The next poll finds it stored: it is shown as arrived, and never as not sent.
+  stored = [{ ...posts[1].body, seq: 1, senderId: participantId, createdAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 3600_000).toISOString() }];
+  await until(() => views.at(-1).status === 'done' && views.at(-1).id === id, 'the message shown as arrived', 5000);
+  assert.equal(posts.length, 2);
+  assert.ok(!views.some((v) => v.status === 'failed'), 'never shown as not sent');
+  session.close();
+});

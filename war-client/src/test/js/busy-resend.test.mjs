@@ -4,71 +4,7 @@
 // WebSocket (this is a unit test of the session; the relay itself is tested in RelayRestartIT).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { b64uEncode, generateExchangeKeyPair, generateSigningKeyPair } from '../../main/webapp/js/mtx1.js';
-
-class ScriptedSocket {
-  static OPEN = 1;
-  static opened = [];
-  readyState = 0;
-  sent = [];
-
-  constructor(url) {
-    this.url = url;
-    ScriptedSocket.opened.push(this);
-  }
-
-  send(data) { this.sent.push(JSON.parse(data)); }
-  close() { this.readyState = 3; }
-  open() {
-    this.readyState = ScriptedSocket.OPEN;
-    this.onopen();
-  }
-  deliver(frame) { this.onmessage({ data: JSON.stringify(frame) }); }
-  /** The relay answers the hello: the socket is live, caught up and told who is in the room. */
-  accept() {
-    this.open();
-    assert.equal(this.sent.at(-1).type, 'hello');
-    this.deliver({ type: 'ready' });
-    this.deliver({ type: 'participants', participants: [] });
-  }
-  drop() {
-    this.readyState = 3;
-    this.onclose({ code: 1006, reason: '' });
-  }
-  sends() { return this.sent.filter((f) => f.type === 'send'); }
-}
-
-globalThis.WebSocket = ScriptedSocket;
-globalThis.location = { protocol: 'http:', host: 'relay.test' };
-const { RoomSession } = await import('../../main/webapp/js/room-session.js');
-
-const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
-
-async function until(condition, what, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
-    await sleep(10);
-  }
-}
-
-const random = (n) => b64uEncode(globalThis.crypto.getRandomValues(new Uint8Array(n)));
-
-/** A started session of Alice's on a socket that is open and past `ready`. */
-async function connectedSession() {
-  const keys = { signing: await generateSigningKeyPair(), exchange: await generateExchangeKeyPair() };
-  const participantId = random(16);
-  const session = new RoomSession({
-    roomId: random(16), participantId, pseudonym: 'Alice', role: 'creator', keyVersion: 1,
-    sessionToken: random(32), roomKey: random(32), expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-  }, keys);
-  const views = [];
-  session.addEventListener('outgoing', (e) => views.push(e.detail));
-  session.start();
-  const socket = ScriptedSocket.opened.at(-1);
-  socket.accept();
-  return { session, participantId, views, socket };
-}
+import { ScriptedSocket, aliceSession, connectedSession, sleep, until } from './scripted-socket.mjs';
 
 /** Alice says hello and the relay refuses it as busy; returns the message's id and the frame it was sent in. */
 async function refusedAsBusy(session, socket) {
@@ -167,13 +103,7 @@ test('in polling mode a send refused as busy over REST goes again after its Retr
     if (path.endsWith('/envelopes')) return json(200, { envelopes: stored });
     return json(200, { participants: [], keyVersion: 1 });
   };
-  const keys = { signing: await generateSigningKeyPair(), exchange: await generateExchangeKeyPair() };
-  const participantId = random(16);
-  const session = new RoomSession({
-    roomId: random(16), participantId, pseudonym: 'Alice', role: 'creator', keyVersion: 1,
-    sessionToken: random(32), roomKey: random(32), expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-  }, keys);
-  const views = [];
+  const { session, participantId, views } = await aliceSession();
   const states = [];
   session.addEventListener('outgoing', (e) => views.push(e.detail));
   session.addEventListener('state', (e) => states.push(e.detail.state));

@@ -342,9 +342,10 @@ function onRemoveCancel() {
 }
 
 function renderSafety(session) {
-  const { code, changed } = session.safety;
-  $('safety-code').textContent = code || '…';
-  $('safety-warning').hidden = !changed;
+  const { code, changed, forged } = session.safety;
+  $('safety-code').textContent = forged ? '—' : code || '…';
+  $('safety-warning').hidden = !changed || forged;
+  $('safety-forged').hidden = !forged;
 }
 
 function renderConnection(session) {

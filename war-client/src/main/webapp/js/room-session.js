@@ -21,10 +21,23 @@ export class SessionError extends Error {
   }
 }
 
+/** A person's public keys as the relay lists them: base64url SPKI. */
+async function publicKeysOf(signing, exchange) {
+  const [signingKey, exchangeKey] = await Promise.all([exportSpki(signing.publicKey), exportSpki(exchange.publicKey)]);
+  return { signingKey: b64uEncode(signingKey), exchangeKey: b64uEncode(exchangeKey) };
+}
+
 async function newIdentity() {
   const [signing, exchange] = await Promise.all([generateSigningKeyPair(), generateExchangeKeyPair()]);
-  const [signingKey, exchangeKey] = await Promise.all([exportSpki(signing.publicKey), exportSpki(exchange.publicKey)]);
-  return { signing, exchange, signingKey: b64uEncode(signingKey), exchangeKey: b64uEncode(exchangeKey) };
+  return { signing, exchange, ...await publicKeysOf(signing, exchange) };
+}
+
+function sameSpki(listed, own) {
+  try {
+    return b64uEncode(b64uDecode(listed, 91)) === own;
+  } catch {
+    return false;
+  }
 }
 
 function timeOf(iso) {
@@ -41,7 +54,7 @@ function isParticipant(p) {
  * One room this person is in. Events (CustomEvent detail):
  * `message` {seq, senderId, senderName, text, mine, verified};
  * `outgoing` {id, text, status: 'sending'|'failed'|'done', error, busy (the relay was busy: it is sent again soon)};
- * `participants` [{participantId, pseudonym, role, you}]; `safety` {code, changed}; `state` {state, reason};
+ * `participants` [{participantId, pseudonym, role, you}]; `safety` {code, changed, forged}; `state` {state, reason};
  * `unread` {count}; `expires` {expiresAt}.
  */
 export class RoomSession extends EventTarget {
@@ -62,7 +75,8 @@ export class RoomSession extends EventTarget {
   #recvQueue = Promise.resolve();
   #sendQueue = Promise.resolve();
   #unread = 0;
-  #safety = { code: '', changed: false };
+  #safety = { code: '', changed: false, forged: false };
+  #ownKeys = null;
   #safetyRun = 0;
   #state = 'connecting';
   #endReason = null;
@@ -85,6 +99,7 @@ export class RoomSession extends EventTarget {
     this.#exchange = keys.exchange;
     this.#chain = SenderChain.start();
     this.#receiver = new ReceiverState(record.roomId);
+    if (this.#record.foreignKeys) this.#safety.forged = true;
     for (const [id, p] of Object.entries(this.#record.people)) this.#people.set(id, p);
   }
 
@@ -115,7 +130,10 @@ export class RoomSession extends EventTarget {
   get outgoing() { return [...this.#outgoing.values()].map((out) => this.#outView(out)); }
   /** The relay's current participant list, yours marked. */
   get participants() { return this.#participants.map((p) => ({ ...p })); }
-  /** The current safety code and whether it changed since last checked. */
+  /**
+   * The current safety code, whether it changed since last checked, and whether the relay was caught listing keys for
+   * this person that are not theirs (`forged`: then there is no code, and the room cannot be trusted).
+   */
   get safety() { return { ...this.#safety }; }
   /** Messages from others not yet read. */
   get unread() { return this.#unread; }
@@ -166,8 +184,9 @@ export class RoomSession extends EventTarget {
 
   /** Accept the current safety code as checked. */
   acknowledgeSafety() {
+    if (this.#safety.forged) return;
     this.#record.checkedCode = this.#safety.code;
-    this.#safety = { code: this.#safety.code, changed: false };
+    this.#safety = { code: this.#safety.code, changed: false, forged: false };
     this.#persist();
     this.#emit('safety', this.safety);
   }
@@ -246,6 +265,8 @@ export class RoomSession extends EventTarget {
   /** Stop the connection without forgetting the room (page teardown). */
   close() {
     this.#conn?.stop();
+    clearTimeout(this.#rotationTimer);
+    this.#rotationTimer = null;
   }
 
   // ------------------------------------------------------------ sending
@@ -440,6 +461,7 @@ export class RoomSession extends EventTarget {
 
   // Until the first message, people are still gathering: each new code counts as checked. From then on, a change
   // is shown until acknowledged (the code a person may already have compared is no longer the room's).
+  // A list that gives this person keys that are not theirs ends the code for good: see #listsForeignKeysForMe.
   async #refreshSafety(current, quiet = false) {
     const run = ++this.#safetyRun;
     const keyVersion = this.#record.keyVersion;
@@ -449,13 +471,34 @@ export class RoomSession extends EventTarget {
     } catch {
       code = '';
     }
+    const forged = await this.#listsForeignKeysForMe(current);
     if (run !== this.#safetyRun) return;
+    if (forged) {
+      this.#safety = { code: '', changed: false, forged: true };
+      this.#emit('safety', this.safety);
+      return;
+    }
     if (code && (quiet || !this.#record.checkedCode)) {
       this.#record.checkedCode = code; // the first code seen counts as checked
       this.#persist();
     }
-    this.#safety = { code, changed: Boolean(code) && code !== this.#record.checkedCode };
+    this.#safety = { code, changed: Boolean(code) && code !== this.#record.checkedCode, forged: false };
     this.#emit('safety', this.safety);
+  }
+
+  // Whether the relay lists this person with keys that are not theirs. A relay that swapped everyone's keys the same
+  // way in every list, each person's own entry included, would leave all the codes equal, so comparing them would not
+  // tell; only the person's own client can. Once caught, the relay is not trusted again in this room (kept with it).
+  async #listsForeignKeysForMe(list) {
+    if (this.#record.foreignKeys) return true;
+    const me = list.find((p) => p?.participantId === this.participantId);
+    if (!me) return false; // not listed: the codes differ from everyone else's, and comparing them tells
+    this.#ownKeys ??= publicKeysOf(this.#signing, this.#exchange);
+    const own = await this.#ownKeys;
+    if (sameSpki(me.signingKey, own.signingKey) && sameSpki(me.exchangeKey, own.exchangeKey)) return false;
+    this.#record.foreignKeys = true;
+    this.#persist();
+    return true;
   }
 
   #envelope(env) {
@@ -571,6 +614,10 @@ export class RoomSession extends EventTarget {
       }
       if (!Number.isSafeInteger(view?.keyVersion) || !Array.isArray(view.participants)) {
         throw new SessionError('rotation-failed', 'The relay’s answer did not describe the room.');
+      }
+      if (await this.#listsForeignKeysForMe(view.participants.filter(isParticipant))) {
+        // wrapping a new key for keys the relay chose could hand it the key
+        throw new SessionError('foreign-keys', 'The relay lists keys for you that are not yours.');
       }
       const keyVersion = view.keyVersion + 1;
       const rk = generateRoomKey();

@@ -3,6 +3,7 @@ package org.mikrotext.it;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,6 +51,14 @@ import org.mikrotext.it.support.Wire;
 class RelayIT {
 
     static final String PROBLEM_JSON = "application/problem+json";
+    /**
+     * JSON the container's parser refuses with exceptions of its own: past its nesting depth, an exponent out of range,
+     * a number too long.
+     */
+    static final List<String> UNPARSABLE = List.of(
+            "{\"type\":\"ping\",\"a\":" + "[".repeat(1_001) + "]".repeat(1_001) + "}",
+            "{\"type\":\"ping\",\"ttlSeconds\":1e9999999999}",
+            "{\"type\":\"ping\",\"a\":" + "9".repeat(1_200) + "}");
 
     @Deployment(testable = false)
     static WebArchive deployment() {
@@ -145,7 +154,8 @@ class RelayIT {
                 Json.createObjectBuilder().add("pseudonym", 7).add("signingKey", good).add("exchangeKey", good)
                         .build().toString(),
                 "{not json",
-                "[]");
+                "[]",
+                UNPARSABLE.get(0), UNPARSABLE.get(1), UNPARSABLE.get(2));
         for (String body : bodies) {
             Answer answer = relay.call("POST", "api/rooms", null, body);
             assertEquals(400, answer.status(), body + " -> " + answer.body());
@@ -525,12 +535,45 @@ class RelayIT {
     }
 
     @Test
-    void aFrameOverTheLimitClosesTheSocket() {
+    void aFrameTheJsonParserRefusesIsAnsweredAsBadInput() {
+        Member alice = relay.create("Alice", 600);
+        try (Socket a = alice.connect(0)) {
+            a.next("ready");
+            for (String frame : UNPARSABLE) {
+                a.sendText(frame);
+                JsonObject error = a.next("error");
+                assertEquals(400, error.getInt("code"), frame.substring(0, 20));
+            }
+            a.sendText("{\"type\":\"ping\",\"id\":\"still\"}");
+            assertEquals("still", a.next("pong").getString("id"));
+        }
+        try (Socket notHello = Socket.open(relay.ws(alice.roomId()), null)) {
+            notHello.sendText(UNPARSABLE.get(0));
+            assertEquals(4401, notHello.closeCode(10), "told at once, not left to the hello timeout");
+        }
+    }
+
+    @Test
+    void aFrameOverTheLimitClosesTheSocket() throws Exception {
         Member alice = relay.create("Alice", 600);
         try (Socket a = alice.connect(0)) {
             a.next("ready");
             a.sendText("{\"type\":\"ping\",\"pad\":\"" + "x".repeat(170 * 1024) + "\"}");
             assertEquals(4413, a.closeCode(10));
+        }
+        // A frame far over the limit is not held whole before it is refused: the connection ends once the container's
+        // buffer for a frame (256 KiB) is full, not after the 3 MiB it declares (the container's default is 4 MiB).
+        try (RawSocket big = new RawSocket(relay.ws(alice.roomId()))) {
+            big.sendText(hello(alice.token()));
+            readJson(big, "ready");
+            int code;
+            try {
+                big.sendUnfinishedFrame(3 << 20, 1 << 20);
+                code = big.readUntilClose();
+            } catch (java.net.SocketException e) {
+                code = -1; // reset while still sending: the relay stopped reading
+            }
+            assertNotEquals(4413, code, "ended by the container before the frame was complete");
         }
     }
 

@@ -61,6 +61,26 @@ public final class RawSocket implements AutoCloseable {
         out.flush();
     }
 
+    /**
+     * Starts a masked text frame that declares {@code declaredLength} bytes of payload and sends only the first
+     * {@code sentBytes} of them, as a client that makes the relay hold a large frame would.
+     */
+    public void sendUnfinishedFrame(long declaredLength, int sentBytes) throws IOException {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        frame.write(0x81);
+        frame.write(0x80 | 127);
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            frame.write((int) (declaredLength >>> shift) & 0xff);
+        }
+        byte[] mask = Wire.random(4);
+        frame.writeBytes(mask);
+        for (int i = 0; i < sentBytes; i++) {
+            frame.write('x' ^ mask[i % 4]);
+        }
+        out.write(frame.toByteArray());
+        out.flush();
+    }
+
     /** Reads frames until a close frame, and returns its code (or -1 if the connection just ended). */
     public int readUntilClose() throws IOException {
         try {

@@ -21,6 +21,13 @@ import org.mikrotext.relay.limits.control.IpAddresses;
 @ApplicationScoped
 public class Limits {
 
+    /**
+     * How much of one WebSocket frame the container holds ({@code org.glassfish.tyrus.servlet.incoming-buffer-size} in
+     * {@code WEB-INF/web.xml}); a frame of {@link #maxFrameBytes()} and its header must fit in it.
+     */
+    static final int CONTAINER_FRAME_BUFFER = 262_144;
+    private static final int FRAME_HEADER_BYTES = 14;
+
     @Inject
     @ConfigProperty(name = "mikrotext.room.min-ttl", defaultValue = "PT5M")
     Duration minTtl;
@@ -150,6 +157,11 @@ public class Limits {
                 .atLeastOne("mikrotext.ws.flood-close-after", floodCloseAfter)
                 .positive("mikrotext.ws.hello-timeout", helloTimeout)
                 .atLeastOne("mikrotext.ws.max-queued-bytes", maxQueuedBytes);
+        if (maxFrameBytes > CONTAINER_FRAME_BUFFER - FRAME_HEADER_BYTES) {
+            problems.add("mikrotext.ws.max-frame-bytes (" + maxFrameBytes + ") must not exceed "
+                    + (CONTAINER_FRAME_BUFFER - FRAME_HEADER_BYTES) + ": the WebSocket container holds at most "
+                    + CONTAINER_FRAME_BUFFER + " bytes of a frame (WEB-INF/web.xml)");
+        }
         for (String origin : list(allowedOrigins)) {
             if (!isOrigin(origin)) {
                 problems.add("mikrotext.ws.allowed-origins must list origins such as https://chat.example.com ('"

@@ -36,11 +36,17 @@ public final class JsonIO {
         return BUILDERS.createArrayBuilder();
     }
 
-    /** Parses a JSON object; anything else (or malformed JSON) throws {@link JsonException}. */
+    /**
+     * Parses a JSON object; anything else (or malformed JSON) throws {@link JsonException}. Parsson refuses some input
+     * with other exceptions (nesting past its depth limit, a number too long or with an exponent out of range): they
+     * are JsonExceptions here too, so that every caller answers them as bad input.
+     */
     public static JsonObject readObject(String text) {
         try (JsonReader reader = READERS.createReader(new StringReader(text))) {
             return reader.readObject();
-        } catch (IllegalStateException e) {
+        } catch (JsonException e) {
+            throw e;
+        } catch (RuntimeException e) {
             throw new JsonException("Not a single JSON object", e);
         }
     }

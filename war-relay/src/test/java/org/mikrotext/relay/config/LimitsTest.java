@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -49,6 +51,23 @@ class LimitsTest {
         limits.minTtl = Duration.ofSeconds(1);
         limits.defaultTtl = Duration.ofSeconds(1);
         limits.check(new Object());
+    }
+
+    @Test
+    void aFrameLimitPastTheContainersFrameBufferIsRefused() {
+        Limits limits = defaults();
+        limits.maxFrameBytes = 262_130;
+        assertEquals(List.of(), limits.problems());
+        limits.maxFrameBytes = 262_131;
+        assertEquals(List.of("mikrotext.ws.max-frame-bytes (262131) must not exceed 262130: the WebSocket container "
+                + "holds at most 262144 bytes of a frame (WEB-INF/web.xml)"), limits.problems());
+    }
+
+    @Test
+    void theContainersFrameBufferIsTheOneWebXmlSets() throws Exception {
+        String webXml = Files.readString(Path.of("src/main/webapp/WEB-INF/web.xml"));
+        assertTrue(webXml.contains("<param-name>org.glassfish.tyrus.servlet.incoming-buffer-size</param-name>\n"
+                + "        <param-value>" + Limits.CONTAINER_FRAME_BUFFER + "</param-value>"), webXml);
     }
 
     @Test

@@ -86,6 +86,25 @@ test('a resend that finds no relay at all waits again instead of failing', async
   session.close();
 });
 
+test('a message sent while an earlier one waits to go again carries a checkpoint of its own', async () => {
+  const { session, socket } = await connectedSession();
+  const { id } = await refusedAsBusy(session, socket); // index 0 waits for its resend
+  const later = session.sendText('second');
+  await until(() => socket.sends().length === 2, 'the second message');
+  const second = socket.sends()[1];
+  assert.equal(second.chainIndex, 1);
+  assert.notEqual(second.checkpoint, null, 'readable by everyone even if it is stored first');
+  socket.deliver({ type: 'ack', id: later, seq: 1 });
+  await until(() => socket.sends().length === 3, 'the resend', 2000);
+  socket.deliver({ type: 'ack', id, seq: 2 });
+  await sleep(50);
+  session.sendText('third'); // everything before it is stored: no checkpoint needed
+  await until(() => socket.sends().length === 4, 'the third message');
+  assert.equal(socket.sends()[3].chainIndex, 2);
+  assert.equal(socket.sends()[3].checkpoint, null);
+  session.close();
+});
+
 test('in polling mode a send refused as busy over REST goes again after its Retry-After, unchanged', async () => {
   const posts = [];
   let stored = [];

@@ -461,6 +461,24 @@ test('late joiner: no state and no checkpoint is undecryptable until the next ch
   await assert.rejects(rx.receive(envs[5], a.opts), UndecryptableError);
 });
 
+test('a message sent with a checkpoint of its own is read before the one ahead of it in the chain', async () => {
+  const a = await sender();
+  const first = await a.send('m0');
+  const second = await a.send('m1', { withCheckpoint: true });
+  assert.notEqual(second.checkpoint, null);
+  const rx = new ReceiverState(ROOM); // stored in the other order: the second first
+  assert.deepEqual(await rx.receive(second, a.opts), { text: 'm1' });
+  assert.deepEqual(await rx.receive(first, a.opts), { text: 'm0' });
+  assert.deepEqual(await rx.receive(await a.send('m2'), a.opts), { text: 'm2' }, 'the chain goes on from the second');
+
+  const b = await sender(); // without it, the second cannot be read by a receiver that has not seen the first
+  const [b0, b1] = [await b.send('m0'), await b.send('m1')];
+  assert.equal(b1.checkpoint, null);
+  const late = new ReceiverState(ROOM);
+  await assert.rejects(late.receive(b1, b.opts), UndecryptableError);
+  assert.deepEqual(await late.receive(b0, b.opts), { text: 'm0' });
+});
+
 test('padding: missing 0x80 is rejected by unpad and by openMessage', async () => {
   assert.throws(() => unpad(new Uint8Array(256)), UndecryptableError);
   assert.throws(() => unpad(new Uint8Array([0x7b, 0x7d, 0, 0])), UndecryptableError);

@@ -387,13 +387,17 @@ export async function verifyBytes(publicKey, data, signature) {
 /**
  * Encrypt and sign the next message on `chain` → the wire fields of a `send` frame
  * {keyVersion, chainId, chainIndex, checkpoint (or null), nonce, ciphertext, signature}, base64url strings.
- * A checkpoint is attached at every chainIndex % 16 == 0. `nonce`/`checkpointNonce` are for tests only.
+ * A checkpoint is attached at every chainIndex % 16 == 0, and on any other index when `withCheckpoint` (a message that
+ * may be stored before an earlier one of its chain). `nonce`/`checkpointNonce` are for tests only.
  */
-export async function encryptEnvelope({ roomId, senderId, keyVersion, rk, chain, signingKey, message, nonce, checkpointNonce }) {
+export async function encryptEnvelope({
+  roomId, senderId, keyVersion, rk, chain, signingKey, message, withCheckpoint = false, nonce, checkpointNonce,
+}) {
   const { chainIndex, messageKey, chainKey } = await chain.next();
   try {
     const header = { roomId, senderId, keyVersion, chainId: chain.chainId, chainIndex };
-    const checkpoint = chainIndex % CHECKPOINT_INTERVAL === 0 ? await sealCheckpoint(rk, header, chainKey, checkpointNonce) : null;
+    const checkpoint = withCheckpoint || chainIndex % CHECKPOINT_INTERVAL === 0
+      ? await sealCheckpoint(rk, header, chainKey, checkpointNonce) : null;
     const body = await sealMessage(messageKey, header, message, nonce);
     const env = {
       keyVersion,

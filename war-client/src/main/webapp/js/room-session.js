@@ -271,12 +271,18 @@ export class RoomSession extends EventTarget {
 
   // ------------------------------------------------------------ sending
 
+  // While an earlier message of the chain is not yet stored (it waits for its ack, or to be sent again after a busy
+  // relay), this one may be stored before it: it carries a checkpoint of its own, so that a receiver without the
+  // chain's state (everyone, at the chain's start) reads it without the earlier one.
   async #encryptAndTransmit(out) {
     const keyVersion = this.#record.keyVersion;
+    const chainId = b64uEncode(this.#chain.chainId);
+    const withCheckpoint = [...this.#outgoing.values()].some((o) => o !== out && o.status === 'sending'
+      && o.env?.chainId === chainId && o.seq === undefined);
     try {
       out.env = await encryptEnvelope({
         roomId: this.roomId, senderId: this.participantId, keyVersion, rk: this.#rks.get(keyVersion),
-        chain: this.#chain, signingKey: this.#signing.privateKey, message: { text: out.text },
+        chain: this.#chain, signingKey: this.#signing.privateKey, message: { text: out.text }, withCheckpoint,
       });
     } catch {
       this.#failed(out.id, 0, 'This message could not be encrypted.');

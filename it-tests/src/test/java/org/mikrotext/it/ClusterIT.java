@@ -176,7 +176,8 @@ class ClusterIT {
 
             // Both instances stop listening for a moment: what A stores meanwhile still reaches B's sockets.
             assertEquals(2, Database.count("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    + "WHERE query = 'LISTEN mikrotext' AND pid <> pg_backend_pid()"), "one listening connection each");
+                    + "WHERE application_name = 'mikrotext listener' AND pid <> pg_backend_pid()"),
+                    "one listening connection each");
             alice.say("Said while nobody listened");
             expected.add("Alice: Said while nobody listened");
             for (Browser person : everyone) {

@@ -113,6 +113,10 @@ public class Limits {
     int maxQueuedBytes;
 
     @Inject
+    @ConfigProperty(name = "mikrotext.ws.max-slow-catch-ups", defaultValue = "16")
+    int maxSlowCatchUps;
+
+    @Inject
     @ConfigProperty(name = "mikrotext.ws.allowed-origins", defaultValue = " ")
     String allowedOrigins;
 
@@ -156,7 +160,8 @@ public class Limits {
                 .positive("mikrotext.rate.api.period", apiPeriod)
                 .atLeastOne("mikrotext.ws.flood-close-after", floodCloseAfter)
                 .positive("mikrotext.ws.hello-timeout", helloTimeout)
-                .atLeastOne("mikrotext.ws.max-queued-bytes", maxQueuedBytes);
+                .atLeastOne("mikrotext.ws.max-queued-bytes", maxQueuedBytes)
+                .atLeastOne("mikrotext.ws.max-slow-catch-ups", maxSlowCatchUps);
         if (maxFrameBytes > CONTAINER_FRAME_BUFFER - FRAME_HEADER_BYTES) {
             problems.add("mikrotext.ws.max-frame-bytes (" + maxFrameBytes + ") must not exceed "
                     + (CONTAINER_FRAME_BUFFER - FRAME_HEADER_BYTES) + ": the WebSocket container holds at most "
@@ -278,6 +283,11 @@ public class Limits {
 
     public int maxQueuedBytes() {
         return maxQueuedBytes;
+    }
+
+    /** Catch-ups that may wait for their socket's reader at once; one more that would wait is closed (1013). */
+    public int maxSlowCatchUps() {
+        return maxSlowCatchUps;
     }
 
     /** Extra origins allowed to open sockets, beyond the relay's own, http(s)://127.0.0.1 and http(s)://localhost. */

@@ -32,7 +32,11 @@ public abstract class TyrusRemoteEndpoint implements RemoteEndpoint {
     /** As Tyrus: a ping leaves through the socket's writer, after the frames before it. */
     @Override
     public void sendPing(ByteBuffer data) throws IOException {
-        webSocket.written.add(new byte[] {(byte) 0x89, (byte) data.remaining()});
+        byte[] frame = new byte[2 + data.remaining()];
+        frame[0] = (byte) 0x89;
+        frame[1] = (byte) data.remaining();
+        data.get(frame, 2, data.remaining());
+        webSocket.written.add(frame);
     }
 
     @Override

@@ -36,6 +36,7 @@ class LimitsTest {
         limits.floodCloseAfter = 10;
         limits.helloTimeout = Duration.ofSeconds(10);
         limits.maxQueuedBytes = 4_194_304;
+        limits.maxSlowCatchUps = 16;
         limits.allowedOrigins = " ";
         limits.trustedProxies = " ";
         return limits;
@@ -78,11 +79,13 @@ class LimitsTest {
         limits.maxInFlight = 0;
         limits.sendCapacity = 0;
         limits.maxQueuedBytes = -4;
+        limits.maxSlowCatchUps = 0;
         assertEquals(List.of("mikrotext.room.max-envelopes must be at least 1 (it is 0)",
                 "mikrotext.envelope.max-ciphertext-bytes must be at least 1 (it is -1)",
                 "mikrotext.envelope.max-in-flight must be at least 1 (it is 0)",
                 "mikrotext.rate.send.capacity must be at least 1 (it is 0)",
-                "mikrotext.ws.max-queued-bytes must be at least 1 (it is -4)"), limits.problems());
+                "mikrotext.ws.max-queued-bytes must be at least 1 (it is -4)",
+                "mikrotext.ws.max-slow-catch-ups must be at least 1 (it is 0)"), limits.problems());
     }
 
     @Test

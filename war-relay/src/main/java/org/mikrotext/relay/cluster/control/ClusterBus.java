@@ -41,6 +41,8 @@ import org.postgresql.PGNotification;
 public class ClusterBus {
 
     static final String CHANNEL = "mikrotext";
+    /** The listening connection's {@code application_name} in PostgreSQL while it listens. */
+    static final String LISTENER_NAME = "mikrotext listener";
     private static final Logger LOG = Logger.getLogger(ClusterBus.class.getName());
     private static final int WAIT_MILLIS = 5_000;
     private static final long MAX_BACKOFF_MILLIS = 30_000;
@@ -166,6 +168,8 @@ public class ClusterBus {
     private void listenOn(Connection connection) throws SQLException {
         PGConnection pg = connection.unwrap(PGConnection.class);
         try (Statement listen = connection.createStatement()) {
+            // named, so that an operator (and ClusterIT) can tell it apart in pg_stat_activity whatever it ran last
+            listen.execute("SET application_name = '" + LISTENER_NAME + "'");
             listen.execute("LISTEN " + CHANNEL);
         }
         channels.catchUpEverywhere(); // what was told while this instance was not listening
@@ -188,6 +192,7 @@ public class ClusterBus {
     private static void unlisten(Connection connection) {
         try (Statement unlisten = connection.createStatement()) {
             unlisten.execute("UNLISTEN *");
+            unlisten.execute("RESET application_name");
         } catch (SQLException e) {
             // a broken connection listens to nothing; the pool's validation drops it
         }

@@ -4,12 +4,15 @@ import jakarta.websocket.SendResult;
 import jakarta.websocket.Session;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -20,9 +23,11 @@ import java.util.logging.Logger;
  *
  * <p>How far a socket is behind cannot be read from the container, which accepts every asynchronous send into its
  * own unbounded buffer. So the outbox measures it end to end: after every {@code maxBehind / 8} bytes of payload it
- * sends a WebSocket ping carrying the running count of bytes sent, and the browser's automatic pong returns that
- * count once the browser has read everything before it. A socket with more than {@code maxBehind} bytes sent or
- * queued but not yet read is closed (1013) and catches up by {@code seq} when it returns.
+ * sends a WebSocket ping carrying the running count of bytes sent and a random number, and the browser's automatic
+ * pong returns both once the browser has read everything before it. Only a pong that returns a ping this socket was
+ * sent counts: a client cannot claim to have read what it has not by sending pongs of its own. A socket with more
+ * than {@code maxBehind} bytes sent or queued but not yet read is closed (1013) and catches up by {@code seq} when
+ * it returns.
  *
  * <p>Frames leave through a {@link FrameWriter}: on Payara the already framed bytes of a {@link WireFrame}, shared by
  * every socket the frame goes to; elsewhere the WebSocket API's {@code sendText}.
@@ -33,6 +38,9 @@ public class Outbox {
     private static final int MAX_SYNC_DEPTH = 16;
     private static final int MAX_JOINED = 64;
     private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+    private static final SecureRandom NONCES = new SecureRandom();
+    /** Pings not yet answered that a pong may still return; the oldest are forgotten past this many. */
+    private static final int MAX_UNANSWERED_PINGS = 32;
 
     private final Session session;
     private final FrameWriter writer;
@@ -46,6 +54,8 @@ public class Outbox {
     private long sentBytes;
     private long readBytes;
     private long pingedAt;
+    /** The pings sent and not yet answered, oldest first: {count of bytes, random number}. */
+    private final Deque<long[]> unanswered = new ArrayDeque<>();
     /** The highest envelope seq queued; an envelope at or below it is a duplicate. */
     private long envelopeSeq;
     private boolean sending;
@@ -115,9 +125,10 @@ public class Outbox {
     }
 
     /** {@link #offerWhenRoom} for an envelope frame, unless this socket already has the envelope. */
-    public void offerEnvelopeWhenRoom(long seq, WireFrame frame, long timeoutMillis) throws InterruptedException {
+    public void offerEnvelopeWhenRoom(long seq, WireFrame frame, long timeoutMillis, Semaphore waits)
+            throws InterruptedException {
         if (claim(seq)) {
-            offerWhenRoom(frame, timeoutMillis);
+            offerWhenRoom(frame, timeoutMillis, waits);
         }
     }
 
@@ -129,8 +140,11 @@ public class Outbox {
         return true;
     }
 
-    /** Queues a frame, first waiting (up to {@code timeoutMillis}) until the socket is at most half its limit behind. */
-    public void offerWhenRoom(WireFrame frame, long timeoutMillis) throws InterruptedException {
+    /**
+     * Queues a frame, first waiting (up to {@code timeoutMillis}) until the socket is at most half its limit behind. A
+     * wait takes one of {@code waits}; with none left the socket is closed (1013) at once, to resume later.
+     */
+    public void offerWhenRoom(WireFrame frame, long timeoutMillis, Semaphore waits) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         Object ping = null;
         synchronized (this) {
@@ -142,25 +156,46 @@ public class Outbox {
         }
         send(ping);
         synchronized (this) {
-            while (!closed && behind() > maxBehind / 2) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    closeLocked(CloseCodes.TOO_SLOW, "too far behind; resume by seq");
+            if (!closed && behind() > maxBehind / 2) {
+                if (!waits.tryAcquire()) {
+                    closeLocked(CloseCodes.TOO_SLOW, "the relay is busy; resume by seq");
                     return;
                 }
-                TimeUnit.NANOSECONDS.timedWait(this, left);
+                try {
+                    while (!closed && behind() > maxBehind / 2) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            closeLocked(CloseCodes.TOO_SLOW, "too far behind; resume by seq");
+                            return;
+                        }
+                        TimeUnit.NANOSECONDS.timedWait(this, left);
+                    }
+                } finally {
+                    waits.release();
+                }
             }
         }
         offer(frame);
     }
 
-    /** A pong from the browser: everything sent before its ping has been read. */
+    /**
+     * A pong from the browser: everything sent before its ping has been read. One that returns no ping of this socket's
+     * (a client's own, or a ping's count with another number) changes nothing.
+     */
     public void pong(ByteBuffer data) {
-        if (data.remaining() != Long.BYTES) {
+        if (data.remaining() != 2 * Long.BYTES) {
             return;
         }
         long mark = data.getLong();
+        long nonce = data.getLong();
         synchronized (this) {
+            if (unanswered.stream().noneMatch(ping -> ping[0] == mark && ping[1] == nonce)) {
+                return;
+            }
+            while (unanswered.peek()[0] != mark) {
+                unanswered.poll(); // answered too, by this later pong
+            }
+            unanswered.poll();
             if (mark <= sentBytes && mark > readBytes) {
                 readBytes = mark;
                 notifyAll();
@@ -243,7 +278,16 @@ public class Outbox {
             if (item instanceof WireFrame frame) {
                 writer.write(frame, result -> sent(frame.length(), result));
             } else {
-                session.getAsyncRemote().sendPing(ByteBuffer.allocate(Long.BYTES).putLong((Long) item).flip());
+                long mark = (Long) item;
+                long nonce = NONCES.nextLong();
+                synchronized (this) {
+                    if (unanswered.size() == MAX_UNANSWERED_PINGS) {
+                        unanswered.poll();
+                    }
+                    unanswered.add(new long[] {mark, nonce});
+                }
+                session.getAsyncRemote().sendPing(ByteBuffer.allocate(2 * Long.BYTES).putLong(mark).putLong(nonce)
+                        .flip());
                 sent(0, new SendResult());
             }
         } catch (IOException | RuntimeException e) {

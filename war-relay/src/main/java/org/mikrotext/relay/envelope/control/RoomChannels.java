@@ -28,6 +28,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -38,6 +39,7 @@ import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.mikrotext.relay.cluster.control.ClusterBus;
 import org.mikrotext.relay.cluster.control.ClusterNews;
+import org.mikrotext.relay.config.Limits;
 import org.mikrotext.relay.operations.RelayMetrics;
 import org.mikrotext.relay.protocol.Base64Url;
 import org.mikrotext.relay.room.control.RoomJson;
@@ -78,6 +80,9 @@ public class RoomChannels {
     @Inject
     ClusterBus cluster;
 
+    @Inject
+    Limits limits;
+
     @Resource
     ManagedExecutorService executor;
 
@@ -92,6 +97,12 @@ public class RoomChannels {
 
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
     private CatchUpPool catchUps;
+    /**
+     * Catch-ups that may wait for their socket's reader at once ({@code mikrotext.ws.max-slow-catch-ups}): a socket that
+     * reads nothing holds its catch-up's thread while it waits, so without a bound a few such sockets would hold every
+     * catch-up thread and no other socket would go live. The threads beyond it stay for readers that keep up.
+     */
+    private Semaphore slowCatchUps;
     /**
      * Each socket's hello deadline: one thread of the container's factory. The container's scheduled executor captures
      * the caller's context (naming, security, class loader) for every task, which was 4 % of the relay's CPU while
@@ -145,6 +156,7 @@ public class RoomChannels {
     void init() {
         shared = cluster.enabled();
         catchUps = new CatchUpPool(threads, CatchUpPool.THREADS, CatchUpPool.MAX_WAITING);
+        slowCatchUps = new Semaphore(limits.maxSlowCatchUps());
         deadlines = new ScheduledThreadPoolExecutor(1, task -> {
             Thread thread = threads.newThread(task);
             thread.setName("mikrotext-deadlines");
@@ -452,11 +464,12 @@ public class RoomChannels {
                         known = envelope.getKeyVersion();
                         byte[] wrapped = store.wrapped(roomId, outbox.participantId(), known);
                         if (wrapped != null) {
-                            outbox.offerWhenRoom(WireFrame.text(keyRotated(known, wrapped)), CATCH_UP_WAIT_MILLIS);
+                            outbox.offerWhenRoom(WireFrame.text(keyRotated(known, wrapped)), CATCH_UP_WAIT_MILLIS,
+                                    slowCatchUps);
                         }
                     }
                     outbox.offerEnvelopeWhenRoom(envelope.getSeq(), EnvelopeJson.frame(envelope),
-                            CATCH_UP_WAIT_MILLIS);
+                            CATCH_UP_WAIT_MILLIS, slowCatchUps);
                     cursor = envelope.getSeq();
                 }
                 metrics.delivered(page.size());

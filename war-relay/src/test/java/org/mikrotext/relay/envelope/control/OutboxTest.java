@@ -2,6 +2,7 @@ package org.mikrotext.relay.envelope.control;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
 import org.glassfish.tyrus.core.TyrusSession;
 import org.glassfish.tyrus.core.TyrusWebSocket;
 import org.junit.jupiter.api.Test;
@@ -103,6 +105,80 @@ class OutboxTest {
         assertEquals(List.of(sixty, sixty), texts(List.of(socket.written.get(0))));
         assertEquals(0x89, socket.written.get(1)[0] & 0xFF, "the ping");
         assertEquals(List.of(sixty), texts(List.of(socket.written.get(2))));
+    }
+
+    private static final String SIXTY = "{\"pad\":\"" + "x".repeat(50) + "\"}";
+
+    /**
+     * An outbox that may fall 800 bytes behind (a ping after every 100), with nine frames of 60 bytes sent to
+     * {@code target} and not yet read: 540 bytes, more than half its limit; the last ping counted 480 of them.
+     */
+    private static Outbox behind540(TyrusWebSocket target) {
+        Outbox outbox = new Outbox(new TyrusSession(null).connect(target, List.of()), new Recording(target), "p", 800,
+                INLINE);
+        for (int i = 0; i < 9; i++) {
+            outbox.offer(SIXTY);
+        }
+        return outbox;
+    }
+
+    /** The payload of the last ping written to {@code target}. */
+    private static ByteBuffer lastPing(TyrusWebSocket target) {
+        byte[] ping = target.written.stream().filter(w -> (w[0] & 0xFF) == 0x89).reduce((a, b) -> b).orElseThrow();
+        return ByteBuffer.wrap(ping, 2, ping.length - 2);
+    }
+
+    @Test
+    void onlyAPongThatReturnsThisSocketsPingCountsAsRead() {
+        Outbox outbox = behind540(socket);
+        assertEquals(4, socket.written.stream().filter(w -> (w[0] & 0xFF) == 0x89).count());
+        ByteBuffer last = lastPing(socket);
+        long mark = last.getLong();
+        assertEquals(480, mark);
+
+        // A client that has read nothing claims it has: its own pong, with the count alone or with another number.
+        outbox.pong(ByteBuffer.allocate(8).putLong(mark).flip());
+        outbox.pong(ByteBuffer.allocate(16).putLong(mark).putLong(last.getLong() + 1).flip());
+        for (int i = 0; i < 5; i++) {
+            outbox.offer(SIXTY); // 840 bytes not read: past the limit
+        }
+        assertTrue(outbox.isClosed(), "closed as too far behind, the forged pongs counted for nothing");
+
+        TyrusWebSocket readingSocket = new TyrusWebSocket();
+        Outbox reading = behind540(readingSocket);
+        reading.pong(lastPing(readingSocket)); // the browser's pong: it has read the first 480 bytes
+        for (int i = 0; i < 5; i++) {
+            reading.offer(SIXTY);
+        }
+        assertFalse(reading.isClosed(), "360 bytes behind after its pong");
+    }
+
+    @Test
+    void aCatchUpWaitsForItsReaderOnlyWithAWaitLeft() throws Exception {
+        Outbox slow = behind540(socket);
+        long started = System.nanoTime();
+        slow.offerWhenRoom(WireFrame.text(SIXTY), 10_000, new Semaphore(0));
+        assertTrue(slow.isClosed(), "no wait left: closed, to resume later");
+        assertTrue(System.nanoTime() - started < 1_000_000_000L, "at once, not after the 10 s wait");
+
+        TyrusWebSocket readingSocket = new TyrusWebSocket();
+        Outbox reading = behind540(readingSocket);
+        ByteBuffer ping = lastPing(readingSocket);
+        Thread browser = new Thread(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            reading.pong(ping);
+        });
+        browser.start();
+        Semaphore one = new Semaphore(1);
+        reading.offerWhenRoom(WireFrame.text(SIXTY), 10_000, one);
+        browser.join();
+        assertFalse(reading.isClosed(), "waited for the browser's pong, then queued the frame");
+        assertEquals(10, texts(readingSocket.written.stream().filter(w -> (w[0] & 0xFF) == 0x81).toList()).size());
+        assertEquals(1, one.availablePermits(), "the wait given back");
     }
 
     @Test

@@ -506,6 +506,14 @@ async function onJoin(event) {
 }
 
 function showJoin(invite) {
+  if (invite.valid && rooms.has(invite.roomId)) {
+    // Joining again would make this tab a second participant of the same room (every message shown twice), and
+    // spend a link meant for someone else.
+    pendingInvite = null;
+    switchTo(invite.roomId);
+    $('room-notice').textContent = 'You are already in this room: that invite link was not used, and still works once.';
+    return;
+  }
   pendingInvite = invite;
   activeId = null;
   $('join-pseudonym').value = randomName();

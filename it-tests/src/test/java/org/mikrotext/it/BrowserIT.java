@@ -149,8 +149,17 @@ class BrowserIT {
             dave.screenshot("04-invite-used");
             assertEquals(3, Database.count("SELECT COUNT(*) FROM participants WHERE room_id = ?", roomId));
 
+            // Someone already in the room who opens a fresh link to it is not joined a second time: the link is left
+            // for the person it was meant for.
+            String daveLink = inviteLink(alice);
+            visit(carol, daveLink);
+            carol.shown("#room-view");
+            carol.waitUntil(d -> carol.text("#room-notice").contains("already in this room"), 20);
+            assertEquals(1, carol.all("#room-list [data-room-id]").size());
+            assertEquals(3, Database.count("SELECT COUNT(*) FROM participants WHERE room_id = ?", roomId));
+
             // A fourth person changes the code for everyone, and the warning shows.
-            join(dave, inviteLink(alice), "Dave");
+            join(dave, daveLink, "Dave");
             for (Browser everyone : List.of(alice, bob, carol, dave)) {
                 everyone.waitUntil(d -> everyone.all("#participants li").size() == 4, 20);
             }

@@ -270,7 +270,7 @@ export class RoomConnection {
         page = await this.call('GET', `/envelopes?after=${this.#after()}&limit=${POLL_PAGE}`);
         if (!this.#polling) return;
         for (const envelope of page.envelopes ?? []) this.#onFrame({ ...envelope, type: 'envelope' });
-      } while ((page.envelopes?.length ?? 0) === POLL_PAGE);
+      } while ((page.envelopes?.length ?? 0) === POLL_PAGE || (page.more === true && page.envelopes?.length > 0));
       this.#onFrame({ type: 'participants', participants: room.participants });
     } catch (e) {
       if (this.#stopped) return;

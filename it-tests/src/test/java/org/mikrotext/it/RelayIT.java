@@ -535,6 +535,19 @@ class RelayIT {
     }
 
     @Test
+    void aPageOfEnvelopesHoldsAtMostTwoMebibytesOfCiphertext() {
+        Member dave = roomWithLargeBacklog().get(2); // 48 envelopes of 64 KiB
+        JsonObject first = dave.get("/envelopes?after=0&limit=1000").json();
+        assertEquals(32, first.getJsonArray("envelopes").size(), "2 MiB of 64 KiB ciphertexts");
+        assertTrue(first.getBoolean("more"), "cut short, so it says there may be more");
+        JsonObject rest = dave.get("/envelopes?after=32&limit=1000").json();
+        assertEquals(16, rest.getJsonArray("envelopes").size());
+        assertEquals(48, rest.getJsonArray("envelopes").getJsonObject(15).getJsonNumber("seq").longValue());
+        assertFalse(rest.containsKey("more"), "the rest, within the limit");
+        assertFalse(dave.get("/envelopes?after=0&limit=32").json().containsKey("more"), "the limit came first");
+    }
+
+    @Test
     void aFrameTheJsonParserRefusesIsAnsweredAsBadInput() {
         Member alice = relay.create("Alice", 600);
         try (Socket a = alice.connect(0)) {
@@ -574,6 +587,32 @@ class RelayIT {
                 code = -1; // reset while still sending: the relay stopped reading
             }
             assertNotEquals(4413, code, "ended by the container before the frame was complete");
+        }
+    }
+
+    @Test
+    void aFloodOfFramesOtherThanSendsIsRefusedUnreadThenClosed() {
+        Member alice = relay.create("Alice", 600);
+        try (Socket a = alice.connect(0)) {
+            a.next("ready");
+            int pongs = 0;
+            int refused = 0;
+            for (int i = 0; i < 100 && refused <= 10; i++) { // the 11th refusal within the period closes the socket
+                a.sendText("{\"type\":\"ping\",\"id\":" + i + "}");
+                JsonObject answer = a.next(10);
+                while ("participants".equals(answer.getString("type"))) {
+                    answer = a.next(10);
+                }
+                if ("pong".equals(answer.getString("type"))) {
+                    pongs++;
+                } else {
+                    assertEquals(429, answer.getInt("code"), answer.toString());
+                    assertFalse(answer.containsKey("id"), "refused before it was read: " + answer);
+                    refused++;
+                }
+            }
+            assertEquals(4429, a.closeCode(15));
+            assertTrue(pongs >= 60 && pongs <= 62, "three times the 20 sends a socket may make per 10 s: " + pongs);
         }
     }
 
@@ -786,6 +825,9 @@ class RelayIT {
             readJson(c, "ready");
             assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/"
                     + carol.participantId(), alice.token(), null).status());
+            // A send of hers after the removal is refused as from someone no longer in the room: removed (4403), not
+            // "the room has ended" (4410).
+            c.sendText(carol.nextEnvelope().add("type", "send").add("id", 1).build().toString());
             List<String> seen = new ArrayList<>();
             java.io.IOException ended = assertThrows(java.io.IOException.class, () -> readUntil(c, f -> false, seen));
             // The relay closes with 4403; a reset may overtake the close frame (the relay closes with this client's

@@ -16,6 +16,7 @@ import jakarta.websocket.Session;
 import jakarta.websocket.server.PathParam;
 import jakarta.websocket.server.ServerEndpoint;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.mikrotext.relay.envelope.control.CloseCodes;
@@ -52,6 +53,7 @@ public class RoomSocket {
     private StringBuilder partial;
     private long partialBytes;
     private TokenBucket floodBudget;
+    private TokenBucket frameBudget;
     /** Set by a valid hello. */
     private volatile Sender sender;
     private volatile Outbox outbox;
@@ -128,6 +130,13 @@ public class RoomSocket {
     }
 
     private void handle(String text) {
+        if (sender != null) {
+            long wait = frameBudget().tryTake(System.nanoTime());
+            if (wait > 0) { // before any parsing: pings and unknown frames are work too
+                reject(Problem.rateLimited(Math.max(1, TimeUnit.NANOSECONDS.toSeconds(wait + 999_999_999L))), null);
+                return;
+            }
+        }
         JsonObject frame;
         try {
             frame = JsonIO.readObject(text);
@@ -213,6 +222,11 @@ public class RoomSocket {
 
     private void refused(Throwable failure, JsonValue id) {
         Problem p = ProblemMapper.problemOf(failure);
+        if (p.status() == 404 && "participant-not-found".equals(p.shortType())) {
+            // removed while the send was on its way (news of it can reach this socket, or instance, later)
+            outbox.close(CloseCodes.REMOVED, "removed from the room");
+            return;
+        }
         if (p.status() == 404) {
             outbox.close(CloseCodes.ROOM_ENDED, "the room has ended");
             return;
@@ -226,6 +240,19 @@ public class RoomSocket {
         if (problem.status() == 429 && floodBudget().tryTake(System.nanoTime()) > 0) {
             outbox.close(CloseCodes.FLOODING, "too many frames after being told to slow down");
         }
+    }
+
+    /**
+     * How many frames of any kind an authenticated socket may send per send period: three times the sends it may make
+     * (at least ten), so that only a flood, never a client within its send rate and its pings, meets it. Frames past it
+     * are refused (429) unread, and count towards the flood close like refused sends.
+     */
+    private synchronized TokenBucket frameBudget() {
+        if (frameBudget == null) {
+            long frames = Math.max(10, Math.min(Integer.MAX_VALUE, 3L * services.limits().sendCapacity()));
+            frameBudget = new TokenBucket((int) frames, services.limits().sendPeriod().toNanos(), System.nanoTime());
+        }
+        return frameBudget;
     }
 
     /** How many rate-limited frames a socket may send per rate period before it is closed as a flood. */

@@ -22,6 +22,7 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
+import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.mikrotext.relay.envelope.control.EnvelopeJson;
 import org.mikrotext.relay.envelope.control.Envelopes;
@@ -44,6 +45,13 @@ public class RoomsResource {
 
     static final int DEFAULT_PAGE = 100;
     static final int MAX_PAGE = 1000;
+    /**
+     * The ciphertext one page of envelopes holds (it stops at the envelope that reaches it, and always holds one): a
+     * thousand envelopes of 64 KiB would otherwise be over 150 MB in memory for one request.
+     */
+    static final int PAGE_BYTES = 2 * 1024 * 1024;
+    /** Envelopes read from the database at once for a page. */
+    private static final int READ_CHUNK = 100;
 
     @Inject
     RoomService rooms;
@@ -129,8 +137,9 @@ public class RoomsResource {
     }
 
     @Operation(summary = "List envelopes",
-            description = "Stored envelopes with seq > after, in seq order; limit defaults to 100, at most 1000. For "
-                    + "clients that cannot hold a WebSocket, and for catching up.")
+            description = "Stored envelopes with seq > after, in seq order; limit defaults to 100, at most 1000. A page "
+                    + "holds at most 2 MiB of ciphertext: one cut short by that says \"more\": true. For clients that "
+                    + "cannot hold a WebSocket, and for catching up.")
     @GET
     @Path("{roomId}/envelopes")
     public String envelopes(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
@@ -140,8 +149,24 @@ public class RoomsResource {
         int max = (int) parse("limit", limit, 1, MAX_PAGE);
         Participant participant = authenticate(roomId, auth);
         JsonArrayBuilder list = JsonIO.array();
-        for (Envelope envelope : envelopes.after(participant.getRoomId(), afterSeq, max)) {
-            list.add(EnvelopeJson.object(envelope));
+        int count = 0;
+        long bytes = 0;
+        long cursor = afterSeq;
+        while (count < max) {
+            int want = Math.min(READ_CHUNK, max - count);
+            List<Envelope> chunk = envelopes.after(participant.getRoomId(), cursor, want);
+            for (Envelope envelope : chunk) {
+                list.add(EnvelopeJson.object(envelope));
+                count++;
+                cursor = envelope.getSeq();
+                bytes += envelope.getCiphertext().length;
+                if (bytes >= PAGE_BYTES && count < max) {
+                    return JsonIO.object().add("envelopes", list).add("more", true).build().toString();
+                }
+            }
+            if (chunk.size() < want) {
+                break;
+            }
         }
         return JsonIO.object().add("envelopes", list).build().toString();
     }

@@ -55,13 +55,15 @@ export const random = (n) => b64uEncode(globalThis.crypto.getRandomValues(new Ui
 export async function aliceSession() {
   const keys = { signing: await generateSigningKeyPair(), exchange: await generateExchangeKeyPair() };
   const participantId = random(16);
+  const roomId = random(16);
+  const roomKey = random(32);
   const session = new RoomSession({
-    roomId: random(16), participantId, pseudonym: 'Alice', role: 'creator', keyVersion: 1,
-    sessionToken: random(32), roomKey: random(32), expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    roomId, participantId, pseudonym: 'Alice', role: 'creator', keyVersion: 1,
+    sessionToken: random(32), roomKey, expiresAt: new Date(Date.now() + 3600_000).toISOString(),
   }, keys);
   const views = [];
   session.addEventListener('outgoing', (e) => views.push(e.detail));
-  return { session, participantId, keys, views };
+  return { session, participantId, roomId, roomKey, keys, views };
 }
 
 /** A started session of Alice's on a socket that is open and past `ready`. */

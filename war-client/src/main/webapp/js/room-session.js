@@ -67,6 +67,8 @@ export class RoomSession extends EventTarget {
   #receiver;
   #conn = null;
   #people = new Map();
+  /** Senders of envelopes who were in no list yet, for whom the room was read again (once each). */
+  #lookedUp = new Set();
   #participants = [];
   #participantsKey = '';
   #messages = [];
@@ -528,7 +530,18 @@ export class RoomSession extends EventTarget {
   }
 
   async #show(env, own) {
-    const sender = this.#people.get(env.senderId);
+    let sender = this.#people.get(env.senderId);
+    if (!sender && !this.#lookedUp.has(env.senderId) && !this.#endReason) {
+      // Someone who joined after the list this session holds (a poll reads the room before its envelopes): read it
+      // again before showing the message, whose chain may need this first envelope's checkpoint.
+      this.#lookedUp.add(env.senderId);
+      try {
+        this.#room(await this.#conn.call('GET', ''));
+      } catch {
+        // the relay cannot be reached: shown as from someone unknown
+      }
+      sender = this.#people.get(env.senderId);
+    }
     const rk = this.#rks.get(env.keyVersion);
     let text = null;
     let skip = false;

@@ -47,6 +47,18 @@ for (const swapped of ['signingKey', 'exchangeKey']) {
   });
 }
 
+test('an honest list right after a forged one does not hide the forgery', async () => {
+  const { session, participantId, keys, socket } = await connectedSession();
+  const list = await honestList(participantId, keys);
+  const relays = await generateSigningKeyPair();
+  socket.deliver({ type: 'participants', participants: [{ ...list[0], signingKey: await spki(relays) }, list[1]] });
+  socket.deliver({ type: 'participants', participants: list }); // back to back, as a ready's list and the next
+  await until(() => session.participants.length === 2, 'both lists applied');
+  await new Promise((resolve) => { setTimeout(resolve, 200); });
+  assert.deepEqual(session.safety, { code: '', changed: false, forged: true });
+  session.close();
+});
+
 test('the creator wraps no new room key for a list that gives her keys not hers', async () => {
   const { session, participantId, keys, socket } = await connectedSession();
   const list = await honestList(participantId, keys);

@@ -506,7 +506,10 @@ async function onJoin(event) {
 }
 
 function showJoin(invite) {
-  if (invite.valid && rooms.has(invite.roomId)) {
+  const known = invite.valid ? rooms.get(invite.roomId) : null;
+  if (known?.session.endReason) {
+    forget(invite.roomId); // removed from it, or it ended: a new link may let them in again
+  } else if (known) {
     // Joining again would make this tab a second participant of the same room (every message shown twice), and
     // spend a link meant for someone else.
     pendingInvite = null;

@@ -266,12 +266,17 @@ export class RoomConnection {
       if (!this.#polling) return;
       this.#onFrame({ type: 'room', room });
       let page;
+      let pages = 0;
       do {
         page = await this.call('GET', `/envelopes?after=${this.#after()}&limit=${POLL_PAGE}`);
+        pages++;
         if (!this.#polling) return;
         for (const envelope of page.envelopes ?? []) this.#onFrame({ ...envelope, type: 'envelope' });
       } while ((page.envelopes?.length ?? 0) === POLL_PAGE || (page.more === true && page.envelopes?.length > 0));
-      this.#onFrame({ type: 'participants', participants: room.participants });
+      // After several pages the room read first may be older than a list the session has read since.
+      const current = pages > 1 ? await this.call('GET', '') : room;
+      if (!this.#polling) return;
+      this.#onFrame({ type: 'participants', participants: current.participants });
     } catch (e) {
       if (this.#stopped) return;
       if (e.status === 404) this.#end('ended');

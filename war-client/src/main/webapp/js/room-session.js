@@ -479,13 +479,14 @@ export class RoomSession extends EventTarget {
     } catch {
       code = '';
     }
-    const forged = await this.#listsForeignKeysForMe(current);
-    if (run !== this.#safetyRun) return;
-    if (forged) {
+    // Read the mark again after the awaits: a run that began before another caught the relay must not show a code.
+    const forged = (await this.#listsForeignKeysForMe(current)) || Boolean(this.#record.foreignKeys);
+    if (forged) { // shown even by a run overtaken by a later one: once caught, the relay stays caught
       this.#safety = { code: '', changed: false, forged: true };
       this.#emit('safety', this.safety);
       return;
     }
+    if (run !== this.#safetyRun) return;
     if (code && (quiet || !this.#record.checkedCode)) {
       this.#record.checkedCode = code; // the first code seen counts as checked
       this.#persist();

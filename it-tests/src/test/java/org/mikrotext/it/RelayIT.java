@@ -814,20 +814,35 @@ class RelayIT {
         }
     }
 
-    @Test
-    void aRemovedParticipantsSocketStillCatchingUpNeverGoesLive() throws Exception {
-        // As above: the catch-up waits for its reader, and the participant is removed meanwhile.
+    /** Carol, and her socket whose catch-up waits for her to read. */
+    private record CatchingUp(Member carol, RawSocket socket) implements AutoCloseable {
+        @Override
+        public void close() throws java.io.IOException {
+            socket.close();
+        }
+    }
+
+    /**
+     * Carol's socket in a room with a large backlog, past its {@code ready}: its catch-up waits for her to read, and
+     * Alice has removed her meanwhile.
+     */
+    private CatchingUp removedWhileCatchingUp() throws java.io.IOException {
         List<Member> room = roomWithLargeBacklog();
         Member alice = room.get(0);
         Member carol = room.get(3);
-        try (RawSocket c = new RawSocket(relay.ws(alice.roomId()))) {
-            c.sendText(hello(carol.token()));
-            readJson(c, "ready");
-            assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/"
-                    + carol.participantId(), alice.token(), null).status());
-            // A send of hers after the removal is refused as from someone no longer in the room: removed (4403), not
-            // "the room has ended" (4410).
-            c.sendText(carol.nextEnvelope().add("type", "send").add("id", 1).build().toString());
+        RawSocket c = new RawSocket(relay.ws(alice.roomId()));
+        c.sendText(hello(carol.token()));
+        readJson(c, "ready");
+        assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/"
+                + carol.participantId(), alice.token(), null).status());
+        return new CatchingUp(carol, c);
+    }
+
+    @Test
+    void aRemovedParticipantsSocketStillCatchingUpNeverGoesLive() throws Exception {
+        // As above: the catch-up waits for its reader, and the participant is removed meanwhile.
+        try (CatchingUp removed = removedWhileCatchingUp()) {
+            RawSocket c = removed.socket();
             List<String> seen = new ArrayList<>();
             java.io.IOException ended = assertThrows(java.io.IOException.class, () -> readUntil(c, f -> false, seen));
             // The relay closes with 4403; a reset may overtake the close frame (the relay closes with this client's
@@ -836,6 +851,18 @@ class RelayIT {
             assertTrue(ended instanceof java.net.SocketException || ended.getMessage().contains(": 4403 "),
                     ended.toString());
             assertFalse(seen.contains("participants"), "the removed participant's socket never went live: " + seen);
+        }
+    }
+
+    @Test
+    void aSendAfterItsSendersRemovalClosesTheSocketAsRemoved() throws Exception {
+        // A send of Carol's after her removal is refused as from someone no longer in the room, and her socket is
+        // closed as removed (4403), not as if the room had ended (4410). She answers no ping, so no pong of hers is
+        // left unread when the relay closes.
+        try (CatchingUp removed = removedWhileCatchingUp()) {
+            removed.socket().sendText(removed.carol().nextEnvelope().add("type", "send").add("id", 1).build()
+                    .toString());
+            assertEquals(4403, removed.socket().readUntilClose());
         }
     }
 

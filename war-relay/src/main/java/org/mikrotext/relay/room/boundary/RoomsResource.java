@@ -138,8 +138,8 @@ public class RoomsResource {
 
     @Operation(summary = "List envelopes",
             description = "Stored envelopes with seq > after, in seq order; limit defaults to 100, at most 1000. A page "
-                    + "holds at most 2 MiB of ciphertext: one cut short by that says \"more\": true. For clients that "
-                    + "cannot hold a WebSocket, and for catching up.")
+                    + "stops at the envelope that brings its ciphertext to 2 MiB and then says \"more\": true. For "
+                    + "clients that cannot hold a WebSocket, and for catching up.")
     @GET
     @Path("{roomId}/envelopes")
     public String envelopes(@PathParam("roomId") String roomId, @HeaderParam(HttpHeaders.AUTHORIZATION) String auth,

@@ -734,6 +734,23 @@ class RelayIT {
     }
 
     @Test
+    void aRoomHasAtMost70ParticipantsInItsLifeOnTheTestServer() {
+        // Those who left keep their rows (and go into every participant list): the test server allows 70 joins.
+        Member alice = relay.create("Alice", 600);
+        for (int i = 2; i <= 70; i++) {
+            Member guest = relay.joinNew(alice, "Guest " + i);
+            assertEquals(204, relay.call("DELETE", "api/rooms/" + alice.roomId() + "/participants/"
+                    + guest.participantId(), alice.token(), null).status());
+        }
+        Answer refused = relay.join(alice.roomId(), relay.invite(alice), "One too many", Wire.p256(), Wire.p256());
+        assertEquals(409, refused.status());
+        assertEquals("too-many-joins", refused.problemType());
+        JsonObject view = alice.get("").json();
+        assertEquals(1, view.getJsonArray("participants").size());
+        assertEquals(69, view.getJsonArray("departed").size());
+    }
+
+    @Test
     void theCreatorRotatesTheRoomKeyForTheRemainingParticipants() {
         Member alice = relay.create("Alice", 600);
         Member bob = relay.joinNew(alice, "Bob");
@@ -1070,7 +1087,7 @@ class RelayIT {
         KeyPair key = Wire.p256();
         String body = Relay.identity("Alice", key, key).build().toString();
         Answer last = null;
-        for (int i = 0; i < 400; i++) {
+        for (int i = 0; i < 600; i++) {
             last = relay.call("POST", "api/rooms", null, body);
             if (last.status() == 429) {
                 break;

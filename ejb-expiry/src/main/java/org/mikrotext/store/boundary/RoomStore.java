@@ -168,9 +168,12 @@ public class RoomStore {
 
     /**
      * Spends the invite and adds the participant in one transaction. Concurrent joins with the same invite
-     * serialise on the room's and the invite's row locks: exactly one succeeds, the others see it spent.
+     * serialise on the room's and the invite's row locks: exactly one succeeds, the others see it spent. A room holds
+     * at most {@code maxParticipants} at once, and {@code maxJoins} in its life: those who left keep their rows (their
+     * keys verify what they wrote) and every participant list carries them.
      */
-    public Joined join(String roomId, String inviteTokenHash, Participant newcomer, long now, int maxParticipants) {
+    public Joined join(String roomId, String inviteTokenHash, Participant newcomer, long now, int maxParticipants,
+                       int maxJoins) {
         Room room = lockRoom(roomId, now);
         Invite invite = em.find(Invite.class, inviteTokenHash, LockModeType.PESSIMISTIC_WRITE);
         if (invite == null || !invite.getRoomId().equals(roomId) || invite.getKeyVersion() != room.getKeyVersion()) {
@@ -184,6 +187,10 @@ public class RoomStore {
         }
         if (participantCount(roomId) >= maxParticipants) {
             throw new StoreException(Reason.ROOM_FULL);
+        }
+        if (em.createNamedQuery(Participant.COUNT_EVER_BY_ROOM, Long.class).setParameter("roomId", roomId)
+                .getSingleResult() >= maxJoins) {
+            throw new StoreException(Reason.TOO_MANY_JOINS);
         }
         byte[] wrapped = invite.spend();
         em.persist(newcomer);

@@ -17,6 +17,7 @@ public class StoreException extends RuntimeException {
         INVITE_EXISTS,
         TOO_MANY_INVITES,
         ROOM_FULL,
+        TOO_MANY_JOINS,
         KEY_VERSION_MISMATCH,
         WRAPS_INCOMPLETE,
         REPLAY,

@@ -19,6 +19,8 @@ import java.security.MessageDigest;
         query = "SELECT p FROM Participant p WHERE p.roomId = :roomId ORDER BY p.joinedAt, p.id")
 @NamedQuery(name = Participant.COUNT_BY_ROOM,
         query = "SELECT COUNT(p) FROM Participant p WHERE p.roomId = :roomId AND p.leftAt IS NULL")
+@NamedQuery(name = Participant.COUNT_EVER_BY_ROOM,
+        query = "SELECT COUNT(p) FROM Participant p WHERE p.roomId = :roomId")
 @NamedQuery(name = Participant.DELETE_BY_ROOMS,
         query = "DELETE FROM Participant p WHERE p.roomId IN :roomIds")
 public class Participant {
@@ -26,6 +28,7 @@ public class Participant {
     public static final String FIND_BY_TOKEN_HASH = "Participant.findByTokenHash";
     public static final String FIND_ALL_BY_ROOM = "Participant.findAllByRoom";
     public static final String COUNT_BY_ROOM = "Participant.countByRoom";
+    public static final String COUNT_EVER_BY_ROOM = "Participant.countEverByRoom";
     public static final String DELETE_BY_ROOMS = "Participant.deleteByRooms";
 
     public enum Role { CREATOR, MEMBER }

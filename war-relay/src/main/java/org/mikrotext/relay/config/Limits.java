@@ -45,6 +45,10 @@ public class Limits {
     int maxParticipants;
 
     @Inject
+    @ConfigProperty(name = "mikrotext.room.max-joins", defaultValue = "256")
+    int maxJoins;
+
+    @Inject
     @ConfigProperty(name = "mikrotext.room.max-open-invites", defaultValue = "256")
     int maxOpenInvites;
 
@@ -144,6 +148,7 @@ public class Limits {
         }
         problems
                 .atLeastOne("mikrotext.room.max-participants", maxParticipants)
+                .atLeastOne("mikrotext.room.max-joins", maxJoins)
                 .atLeastOne("mikrotext.room.max-open-invites", maxOpenInvites)
                 .atLeastOne("mikrotext.room.max-envelopes", maxEnvelopes)
                 .atLeastOne("mikrotext.envelope.max-ciphertext-bytes", maxCiphertextBytes)
@@ -213,6 +218,11 @@ public class Limits {
 
     public int maxParticipants() {
         return maxParticipants;
+    }
+
+    /** Participants a room may have in its life, those who left included (their rows stay until it ends). */
+    public int maxJoins() {
+        return maxJoins;
     }
 
     public int maxOpenInvites() {

@@ -24,6 +24,8 @@ public final class Problems {
             case TOO_MANY_INVITES -> Problem.conflict("too-many-invites", "Too many open invites",
                     "The room has too many unused invites");
             case ROOM_FULL -> Problem.conflict("room-full", "Room is full", "The room has reached its participant limit");
+            case TOO_MANY_JOINS -> Problem.conflict("too-many-joins", "Room has had too many participants",
+                    "The room has had as many participants as it may have in its life; start a new room");
             case KEY_VERSION_MISMATCH -> Problem.conflict("key-version", "Stale key version",
                     "The key version is not the room's current one");
             case WRAPS_INCOMPLETE -> new Problem(400, "wraps-incomplete", "Key wraps do not match the participants",

@@ -19,6 +19,7 @@ class LimitsTest {
         limits.maxTtl = Duration.ofDays(7);
         limits.defaultTtl = Duration.ofHours(24);
         limits.maxParticipants = 64;
+        limits.maxJoins = 256;
         limits.maxOpenInvites = 256;
         limits.maxEnvelopes = 10_000;
         limits.maxCiphertextBytes = 65_536;

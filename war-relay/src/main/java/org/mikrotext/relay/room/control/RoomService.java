@@ -110,7 +110,8 @@ public class RoomService {
         String token = Base64Url.encode(Tokens.newToken());
         Participant newcomer = new Participant(Tokens.newId(), roomId, identity.pseudonym(), identity.signingKey(),
                 identity.exchangeKey(), Role.MEMBER, Sessions.hashOf(token), now);
-        Joined joined = store.join(roomId, hex(Tokens.sha256(inviteToken)), newcomer, now, limits.maxParticipants());
+        Joined joined = store.join(roomId, hex(Tokens.sha256(inviteToken)), newcomer, now, limits.maxParticipants(),
+                limits.maxJoins());
         RoomLog.log(Event.INVITE_SPENT, roomId);
         RoomLog.log(Event.JOINED, roomId);
         channels.participantsChanged(roomId);

@@ -136,6 +136,8 @@ public class RoomChannels {
         final Set<String> removed = ConcurrentHashMap.newKeySet();
         /** Sockets of the room catching up here ({@link #attach}), not yet live. */
         final AtomicInteger catchingUp = new AtomicInteger();
+        /** Those sockets themselves, so that a removal closes them at once, not at their catch-up's next step. */
+        final Set<Outbox> catchingUpSockets = ConcurrentHashMap.newKeySet();
         /** Written under the lock; read without it only to choose what to read from the database. */
         volatile long published;
         int rotatedTo;
@@ -428,9 +430,11 @@ public class RoomChannels {
         boolean opens = !channels.containsKey(roomId);
         Channel channel = channel(roomId);
         channel.catchingUp.incrementAndGet(); // before any read: news of envelopes stored elsewhere is then kept
+        channel.catchingUpSockets.add(outbox); // before the catch-up's first check for a removal
         try {
             catchUp(channel, roomId, outbox, after, ready, opens);
         } finally {
+            channel.catchingUpSockets.remove(outbox);
             channel.catchingUp.decrementAndGet();
         }
     }
@@ -573,6 +577,9 @@ public class RoomChannels {
         try {
             channel.removed.add(participantId);
             channel.members.removeIf(outbox -> closedIfRemoved(channel, outbox));
+            // A catch-up waiting for a slow reader would otherwise go on sending the room's envelopes to the removed
+            // participant until its next page; closing the socket wakes it, and it stops.
+            channel.catchingUpSockets.forEach(outbox -> closedIfRemoved(channel, outbox));
         } finally {
             channel.lock.unlock();
         }

@@ -4,7 +4,9 @@
 // WebSocket (this is a unit test of the session; the relay itself is tested in RelayRestartIT).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ScriptedSocket, aliceSession, connectedSession, sleep, until } from './scripted-socket.mjs';
+import {
+  ScriptedSocket, aliceSession, connectedSession, reconnected, sleep, until,
+} from './scripted-socket.mjs';
 
 /** Alice says hello and the relay refuses it as busy; returns the message's id and the frame it was sent in. */
 async function refusedAsBusy(session, socket) {
@@ -45,13 +47,10 @@ test('a busy refusal is sent again unchanged, and not again once the message has
 test('a reconnect while a resend waits does not send it twice', async () => {
   const { session, socket } = await connectedSession();
   const { first } = await refusedAsBusy(session, socket);
-  socket.drop();
 
   // The session reconnects (within 0.5 s) before the resend is due (0.8–1.2 s): the new socket's catch-up, which
   // sends again what the old socket left unanswered, leaves this message to its timer.
-  await until(() => ScriptedSocket.opened.at(-1) !== socket, 'the reconnect', 1000);
-  const again = ScriptedSocket.opened.at(-1);
-  again.accept();
+  const again = await reconnected(socket);
   await sleep(100);
   assert.equal(again.sends().length, 0, 'not sent by the catch-up while its timer waits');
   await until(() => again.sends().length === 1, 'the resend on the new socket', 2000);
@@ -149,5 +148,25 @@ test('in polling mode a send refused as busy over REST goes again after its Retr
   await until(() => views.at(-1).status === 'done' && views.at(-1).id === id, 'the message shown as arrived', 5000);
   assert.equal(posts.length, 2);
   assert.ok(!views.some((v) => v.status === 'failed'), 'never shown as not sent');
+  session.close();
+});
+
+test('a reconnect while a message waits to be sealed under a new key does not send its old envelope', async () => {
+  let answerRoom;
+  globalThis.fetch = () => new Promise((resolve) => { answerRoom = resolve; });
+  const { session, views, socket } = await connectedSession();
+  const id = session.sendText('sealed under the old key');
+  await until(() => socket.sends().length === 1, 'the send');
+  socket.deliver({ type: 'error', id, code: 409, message: 'The key version is not the room’s current one' });
+  await until(() => answerRoom, 'the room read before sealing it again');
+  const again = await reconnected(socket);
+  await sleep(200);
+  assert.equal(again.sends().length, 0, 'the old envelope is not sent again while it waits to be sealed anew');
+
+  // The room has no newer key after all: the message fails, once, and nothing more is sent.
+  answerRoom(new Response(JSON.stringify({ keyVersion: 1, participants: [] }), { status: 200 }));
+  await until(() => views.at(-1).status === 'failed', 'the message shown as not sent');
+  await sleep(100);
+  assert.equal(again.sends().length, 0);
   session.close();
 });

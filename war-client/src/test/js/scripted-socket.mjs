@@ -51,6 +51,15 @@ export async function until(condition, what, ms = 5000) {
 
 export const random = (n) => b64uEncode(globalThis.crypto.getRandomValues(new Uint8Array(n)));
 
+/** Drops `socket` and returns the session's next one, accepted once the session has opened it (within a second). */
+export async function reconnected(socket) {
+  socket.drop();
+  await until(() => ScriptedSocket.opened.at(-1) !== socket, 'the reconnect', 1000);
+  const again = ScriptedSocket.opened.at(-1);
+  again.accept();
+  return again;
+}
+
 /** A session of Alice's (the room's creator), not yet started, with her keys and the views of her outgoing messages. */
 export async function aliceSession() {
   const keys = { signing: await generateSigningKeyPair(), exchange: await generateExchangeKeyPair() };

@@ -321,6 +321,7 @@ export class RoomSession extends EventTarget {
     if ((status === 503 || (status === 0 && out.busyResends)) && this.#sendAgainLater(out, retryAfter)) return;
     if (status === 409 && /key version/i.test(detail ?? '') && !out.resealed) {
       out.resealed = true;
+      out.resealing = true; // until it is sealed again or fails: a reconnect must not send the old envelope meanwhile
       this.#reseal(out, status);
       return;
     }
@@ -343,8 +344,12 @@ export class RoomSession extends EventTarget {
       await this.#recvQueue;
     }
     if (out.env.keyVersion < this.#record.keyVersion && !this.#endReason) {
-      this.#sendQueue = this.#sendQueue.then(() => this.#encryptAndTransmit(out)).catch(() => {});
+      this.#sendQueue = this.#sendQueue.then(() => {
+        out.resealing = false;
+        return this.#encryptAndTransmit(out);
+      }).catch(() => {});
     } else {
+      out.resealing = false;
       this.#failed(out.id, status, null);
     }
   }
@@ -373,11 +378,11 @@ export class RoomSession extends EventTarget {
   }
 
   // A socket dropped before acks came back: the catch-up has shown what was stored; send the rest again (not those
-  // waiting to be sent again after a busy relay: their timer sends them).
+  // waiting to be sent again after a busy relay: their timer sends them; nor those being sealed again under a new key).
   #resendStale() {
     for (const out of this.#outgoing.values()) {
       if (out.status === 'sending' && out.env && out.via !== 'rest' && out.via !== this.#generation
-          && !out.busyTimer) {
+          && !out.busyTimer && !out.resealing) {
         this.#sendQueue = this.#sendQueue.then(() => this.#transmit(out)).catch(() => {});
       }
     }

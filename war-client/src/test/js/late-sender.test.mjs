@@ -3,22 +3,13 @@
 // room again first. The session runs with real WebCrypto keys over a scripted socket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  SenderChain, b64uDecode, b64uEncode, encryptEnvelope, exportSpki, generateExchangeKeyPair, generateSigningKeyPair,
-} from '../../main/webapp/js/mtx1.js';
-import { connectedSession, random, until } from './scripted-socket.mjs';
+import { SenderChain, b64uDecode, encryptEnvelope } from '../../main/webapp/js/mtx1.js';
+import { connectedSession, listed, person, until } from './scripted-socket.mjs';
 
 test('a message from someone who joined after the list was read is shown as theirs, verified', async () => {
   const { session, participantId, roomId, roomKey, keys, socket } = await connectedSession();
-  const spki = async (key) => b64uEncode(await exportSpki(key.publicKey));
-  const dave = { participantId: random(16), signing: await generateSigningKeyPair(),
-    exchange: await generateExchangeKeyPair() };
-  const list = [
-    { participantId, pseudonym: 'Alice', role: 'creator', signingKey: await spki(keys.signing),
-      exchangeKey: await spki(keys.exchange) },
-    { participantId: dave.participantId, pseudonym: 'Dave', role: 'member', signingKey: await spki(dave.signing),
-      exchangeKey: await spki(dave.exchange) },
-  ];
+  const dave = await person();
+  const list = [await listed({ participantId, ...keys }, 'Alice', 'creator'), await listed(dave, 'Dave', 'member')];
   let reads = 0;
   globalThis.fetch = async () => {
     reads++;

@@ -1,7 +1,9 @@
 // A scripted stand-in for the browser's WebSocket, and a RoomSession of Alice's with real WebCrypto keys on it, for the
 // session's unit tests (the relay itself is tested in it-tests). Importing this module installs the stand-in.
 import assert from 'node:assert/strict';
-import { b64uEncode, generateExchangeKeyPair, generateSigningKeyPair } from '../../main/webapp/js/mtx1.js';
+import {
+  b64uEncode, exportSpki, generateExchangeKeyPair, generateSigningKeyPair,
+} from '../../main/webapp/js/mtx1.js';
 
 export class ScriptedSocket {
   static OPEN = 1;
@@ -51,6 +53,21 @@ export async function until(condition, what, ms = 5000) {
 
 export const random = (n) => b64uEncode(globalThis.crypto.getRandomValues(new Uint8Array(n)));
 
+/** A public key as the relay lists it: base64url SPKI. */
+export const spki = async (keyPair) => b64uEncode(await exportSpki(keyPair.publicKey));
+
+/** Someone with a fresh participant id and fresh signing and exchange keys. */
+export async function person() {
+  const [signing, exchange] = await Promise.all([generateSigningKeyPair(), generateExchangeKeyPair()]);
+  return { participantId: random(16), signing, exchange };
+}
+
+/** `who`'s entry in a participant list, with their own keys, as an honest relay gives it. */
+export async function listed(who, pseudonym, role) {
+  return { participantId: who.participantId, pseudonym, role, signingKey: await spki(who.signing),
+    exchangeKey: await spki(who.exchange) };
+}
+
 /** Drops `socket` and returns the session's next one, accepted once the session has opened it (within a second). */
 export async function reconnected(socket) {
   socket.drop();
@@ -62,8 +79,7 @@ export async function reconnected(socket) {
 
 /** A session of Alice's (the room's creator), not yet started, with her keys and the views of her outgoing messages. */
 export async function aliceSession() {
-  const keys = { signing: await generateSigningKeyPair(), exchange: await generateExchangeKeyPair() };
-  const participantId = random(16);
+  const { participantId, ...keys } = await person();
   const roomId = random(16);
   const roomKey = random(32);
   const session = new RoomSession({

@@ -185,11 +185,10 @@ public class RoomStore {
         if (invite.getExpiresAt() <= now) {
             throw new StoreException(Reason.INVITE_EXPIRED);
         }
-        if (participantCount(roomId) >= maxParticipants) {
+        if (count(Participant.COUNT_BY_ROOM, roomId) >= maxParticipants) {
             throw new StoreException(Reason.ROOM_FULL);
         }
-        if (em.createNamedQuery(Participant.COUNT_EVER_BY_ROOM, Long.class).setParameter("roomId", roomId)
-                .getSingleResult() >= maxJoins) {
+        if (count(Participant.COUNT_EVER_BY_ROOM, roomId) >= maxJoins) {
             throw new StoreException(Reason.TOO_MANY_JOINS);
         }
         byte[] wrapped = invite.spend();
@@ -286,8 +285,9 @@ public class RoomStore {
         return rows;
     }
 
-    private long participantCount(String roomId) {
-        return em.createNamedQuery(Participant.COUNT_BY_ROOM, Long.class)
+    /** A room's participants by one of {@link Participant}'s count queries. */
+    private long count(String countQuery, String roomId) {
+        return em.createNamedQuery(countQuery, Long.class)
                 .setParameter("roomId", roomId)
                 .getSingleResult();
     }

@@ -1,5 +1,7 @@
 package org.mikrotext.relay.problem;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * A refusal with an HTTP status and a stable problem type, rendered as RFC 9457 {@code application/problem+json}
  * over REST and as an {@code error} frame (or a close code) over WebSocket. Details never echo secrets or input.
@@ -59,6 +61,11 @@ public class Problem extends RuntimeException {
 
     public static Problem rateLimited(long retryAfterSeconds) {
         return new Problem(429, "rate-limited", "Too many requests", "Slow down and retry later", retryAfterSeconds);
+    }
+
+    /** {@link #rateLimited(long)} after a token bucket's wait: whole seconds, rounded up, at least one. */
+    public static Problem rateLimitedFor(long waitNanos) {
+        return rateLimited(Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999L)));
     }
 
     public int status() {

@@ -16,7 +16,6 @@ import jakarta.websocket.Session;
 import jakarta.websocket.server.PathParam;
 import jakarta.websocket.server.ServerEndpoint;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.mikrotext.relay.envelope.control.CloseCodes;
@@ -133,7 +132,7 @@ public class RoomSocket {
         if (sender != null) {
             long wait = frameBudget().tryTake(System.nanoTime());
             if (wait > 0) { // before any parsing: pings and unknown frames are work too
-                reject(Problem.rateLimited(Math.max(1, TimeUnit.NANOSECONDS.toSeconds(wait + 999_999_999L))), null);
+                reject(Problem.rateLimitedFor(wait), null);
                 return;
             }
         }

@@ -30,7 +30,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -134,10 +133,11 @@ public class RoomChannels {
         final ReentrantLock lock = new ReentrantLock();
         final Set<Outbox> members = ConcurrentHashMap.newKeySet();
         final Set<String> removed = ConcurrentHashMap.newKeySet();
-        /** Sockets of the room catching up here ({@link #attach}), not yet live. */
-        final AtomicInteger catchingUp = new AtomicInteger();
-        /** Those sockets themselves, so that a removal closes them at once, not at their catch-up's next step. */
-        final Set<Outbox> catchingUpSockets = ConcurrentHashMap.newKeySet();
+        /**
+         * Sockets of the room catching up here ({@link #attach}), not yet live: while there are any, news of envelopes
+         * stored elsewhere is kept, and a removal closes them at once, not at their catch-up's next step.
+         */
+        final Set<Outbox> catchingUp = ConcurrentHashMap.newKeySet();
         /** Written under the lock; read without it only to choose what to read from the database. */
         volatile long published;
         int rotatedTo;
@@ -280,7 +280,7 @@ public class RoomChannels {
         List<EnvelopeReads.Range> ranges = new ArrayList<>();
         upTo.forEach((roomId, seq) -> {
             Channel channel = channels.get(roomId);
-            if (channel != null && (!channel.members.isEmpty() || channel.catchingUp.get() > 0)
+            if (channel != null && (!channel.members.isEmpty() || !channel.catchingUp.isEmpty())
                     && channel.published < seq) {
                 ranges.add(new EnvelopeReads.Range(roomId, channel.published, seq));
             }
@@ -429,13 +429,12 @@ public class RoomChannels {
     public void attach(String roomId, Outbox outbox, long after, Ready ready) throws InterruptedException {
         boolean opens = !channels.containsKey(roomId);
         Channel channel = channel(roomId);
-        channel.catchingUp.incrementAndGet(); // before any read: news of envelopes stored elsewhere is then kept
-        channel.catchingUpSockets.add(outbox); // before the catch-up's first check for a removal
+        // Before any read (news of envelopes stored elsewhere is then kept) and before the first check for a removal.
+        channel.catchingUp.add(outbox);
         try {
             catchUp(channel, roomId, outbox, after, ready, opens);
         } finally {
-            channel.catchingUpSockets.remove(outbox);
-            channel.catchingUp.decrementAndGet();
+            channel.catchingUp.remove(outbox);
         }
     }
 
@@ -579,7 +578,7 @@ public class RoomChannels {
             channel.members.removeIf(outbox -> closedIfRemoved(channel, outbox));
             // A catch-up waiting for a slow reader would otherwise go on sending the room's envelopes to the removed
             // participant until its next page; closing the socket wakes it, and it stops.
-            channel.catchingUpSockets.forEach(outbox -> closedIfRemoved(channel, outbox));
+            channel.catchingUp.forEach(outbox -> closedIfRemoved(channel, outbox));
         } finally {
             channel.lock.unlock();
         }

@@ -44,7 +44,7 @@ public class RateLimiter {
                 .tryTake(now);
         cleanupIfDue(now);
         if (waitNanos > 0) {
-            throw Problem.rateLimited(Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999L)));
+            throw Problem.rateLimitedFor(waitNanos);
         }
     }
 
